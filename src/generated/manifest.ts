@@ -1,0 +1,135 @@
+/* Generated from schemas/manifest.schema.json by scripts/gen-schema-types.mjs. Do not edit: edit the schema and run npm run gen:types. */
+
+/**
+ * A copro manifest: the FUS and wireless stack a team wants on its STM32WB boards, where the images come from, how to reach the boards, and what copro may do. Checked into the repo as copro.yaml.
+ */
+export interface CoproManifest {
+  $schema?: string;
+  /**
+   * Manifest format version.
+   */
+  version: 1;
+  /**
+   * A name for reports.
+   */
+  name?: string;
+  /**
+   * Part number (STM32WB55RG, STM32WB5MMG, STM32WB15CC...) or device key (STM32WB5xxG_1M), or `detect` to take it from the board (refused where WB5x/WB3x are ambiguous).
+   */
+  device?: string;
+  /**
+   * FUS target: an exact version (2.2.0), a semver range (>=2.1.0), `latest`, or `keep` (never update FUS unless the stack needs it and policy allows).
+   */
+  fus?: string;
+  /**
+   * Wireless stack target, or `none` to leave CPU2 without a stack.
+   */
+  stack?:
+    | 'none'
+    | {
+        /**
+         * Stack type as in ST's file names: BLE_Stack_full, BLE_HCILayer, Thread_FTD, Zigbee_FFD, ...
+         */
+        type: string;
+        /**
+         * Exact version (1.24.0), semver range (^1.23.0) or `latest`.
+         */
+        version: string;
+      };
+  /**
+   * Where images come from; files are identified by content (sha256 + footer), never by name alone.
+   */
+  images?: {
+    /**
+     * Restrict catalog images to this STM32CubeWB release (e.g. v1.24.0).
+     */
+    release?: string;
+    /**
+     * Folder of .bin files, relative to the manifest. Default: the project's binaries/.
+     */
+    dir?: string;
+    files?: {
+      path: string;
+      sha256?: string;
+    }[];
+  };
+  connection?: {
+    /**
+     * cubeprogrammer drives a real board; simulator rehearses on the simulated board.
+     */
+    driver?: 'cubeprogrammer' | 'simulator';
+    /**
+     * usb1, swd, or a serial device (/dev/ttyACM0, COM3).
+     */
+    port?: string;
+    /**
+     * ST-LINK or DFU serial number (sn=).
+     */
+    serial?: string;
+    /**
+     * SWD connect mode; UR (under reset) is ST's advice for FUS work.
+     */
+    mode?: 'UR' | 'HOTPLUG' | 'NORMAL';
+    baudrate?: 9600 | 19200 | 38400 | 57600 | 115200 | 230400 | 460800 | 921600;
+    /**
+     * Path to STM32_Programmer_CLI, if not found on PATH or in the default install folders.
+     */
+    cubeprogrammer?: string;
+    /**
+     * Per-call time limit of STM32_Programmer_CLI (it can hang in -fwupgrade).
+     */
+    timeoutSeconds?: number;
+  };
+  /**
+   * The user's application region (from 0x08000000). copro never writes an image into it, and over SWD re-flashes `file` after CubeProgrammer's FUS operator overwrites its first sectors.
+   */
+  application?: {
+    /**
+     * The application binary to re-flash (relative to the manifest).
+     */
+    file?: string;
+    /**
+     * Where `file` goes. Default 0x08000000.
+     */
+    address?: string;
+    /**
+     * First address after the application region (exclusive).
+     */
+    end: string;
+  };
+  policy?: {
+    /**
+     * Whether copro may update FUS (irreversible; erases user keys stored in FUS). Default allow.
+     */
+    fusUpgrade?: 'allow' | 'forbid';
+    /**
+     * Activate anti-rollback after the stack is installed and verified (irreversible). Default false.
+     */
+    antiRollback?: boolean;
+    /**
+     * Over SWD, CubeProgrammer's FUS operator overwrites 0x08000000..0x08001FFF. refuse (default, unless application.file is set: reflash) / reflash / accept.
+     */
+    swdApplicationLoss?: 'refuse' | 'reflash' | 'accept';
+    /**
+     * Restore nSWboot0/nBOOT0/nBOOT1 after SWD FUS work. Default true.
+     */
+    restoreOptionBytes?: boolean;
+  };
+  /**
+   * A fleet: the boards (by probe/DFU serial) this manifest provisions, concurrently.
+   *
+   * @minItems 1
+   */
+  boards?: [
+    {
+      serial: string;
+      name?: string;
+      port?: string;
+    },
+    ...{
+      serial: string;
+      name?: string;
+      port?: string;
+    }[]
+  ];
+}
