@@ -1,0 +1,253 @@
+/**
+ * apply: the imperative shell around the pure planner (Terraform's plan/apply contract).
+ *   1. per board: take the board lock, read its state, plan (pure);
+ *   2. show the plans, ask once before irreversible steps (unless --yes), stop here on --dry-run;
+ *   3. per board, concurrently (bounded): run each step through the driver, verify it by read-back;
+ *   4. re-read and re-plan: a provisioned board must plan to nothing (convergence), else it failed.
+ * One failing board never stops the others; every board keeps its own driver, log and result.
+ */
+import { Listr, type ListrTask } from 'listr2';
+import type { Driver } from '../drivers/driver.js';
+import { DriverError } from '../drivers/driver.js';
+import type { BoardState } from '../generated/board-state.js';
+import type { AvailableImage } from '../images/types.js';
+import type { Plan, Target } from '../planner/types.js';
+import { acquireBoardLock, type BoardLock } from './lock.js';
+import { stamp, type EventSink } from './events.js';
+import { runStep } from './execute.js';
+import { preflight } from './preflight.js';
+
+export type PlanFn = (input: { state: BoardState; target: Target; images: readonly AvailableImage[] }) => Plan;
+
+export interface BoardSpec {
+  serial: string;
+  name?: string;
+  open: () => Promise<Driver>;
+}
+
+export type BoardResultKind = 'provisioned' | 'up-to-date' | 'refused' | 'failed' | 'planned' | 'interrupted';
+
+export interface BoardResult {
+  serial: string;
+  name?: string;
+  result: BoardResultKind;
+  plan?: Plan;
+  finalState?: BoardState;
+  error?: string;
+  errorCode?: string;
+  logFile?: string;
+  notes: string[];
+  durationMs: number;
+}
+
+export interface ApplyOptions {
+  target: Target;
+  images: readonly AvailableImage[];
+  plan: PlanFn;
+  dryRun: boolean;
+  concurrency: number;
+  renderer: 'default' | 'simple' | 'silent';
+  emit: EventSink;
+  signal: AbortSignal;
+  lockDir: string;
+  waitLockMs?: number;
+  applicationFile?: string;
+  /** Shown the plans of all boards that have changes; resolves false to stop before touching anything. */
+  confirm: (plans: { serial: string; plan: Plan }[]) => Promise<boolean>;
+  /** Called with each board's plan before execution (human output). */
+  showPlan?: (serial: string, plan: Plan) => void;
+  /** Where the run's own human messages go (not listr's). */
+  log?: (line: string) => void;
+}
+
+interface Prepared {
+  spec: BoardSpec;
+  driver?: Driver;
+  lock?: BoardLock;
+  state?: BoardState;
+  plan?: Plan;
+  result?: BoardResult;
+  t0: number;
+}
+
+function describeStack(s: BoardState): string {
+  if (s.stack.status === 'none') return 'none';
+  if (s.stack.status === 'unknown') return 'unknown';
+  return `${s.stack.type ?? 'unknown'} ${s.stack.version ?? 'unknown'}${s.stack.running === true ? ' (running)' : s.stack.running === false ? ' (not running)' : ''}`;
+}
+
+async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
+  const { spec } = p;
+  try {
+    p.lock = await acquireBoardLock(o.lockDir, spec.serial, { waitMs: o.waitLockMs });
+    if (p.lock.recoveredFrom) o.log?.(`board ${spec.serial}: recovered a stale lock left by pid ${p.lock.recoveredFrom.pid} (${p.lock.recoveredFrom.command})`);
+    p.driver = await spec.open();
+    p.state = await p.driver.readState({ signal: o.signal });
+    p.plan = o.plan({ state: p.state, target: o.target, images: o.images });
+    o.emit(stamp({ type: 'plan', board: spec.serial, status: p.plan.status, steps: p.plan.steps.length, plan: p.plan }));
+  } catch (e) {
+    const err = e as Error;
+    p.result = {
+      serial: spec.serial,
+      name: spec.name,
+      result: o.signal.aborted ? 'interrupted' : 'failed',
+      error: err.message,
+      errorCode: e instanceof DriverError ? e.code : err.name,
+      logFile: e instanceof DriverError ? e.details.logFile : p.driver?.info().logFile,
+      notes: [],
+      durationMs: Date.now() - p.t0,
+    };
+    o.emit(stamp({ type: 'step-failed', board: spec.serial, step: 0, kind: 'read-state', error: err.message, code: p.result.errorCode ?? 'ERROR', durationMs: Date.now() - p.t0 }));
+  }
+}
+
+function finish(p: Prepared, o: ApplyOptions, r: Omit<BoardResult, 'serial' | 'name' | 'durationMs' | 'notes'> & { notes?: string[] }): BoardResult {
+  const result: BoardResult = { serial: p.spec.serial, name: p.spec.name, notes: [], ...r, durationMs: Date.now() - p.t0 };
+  const s = result.finalState ?? p.state;
+  o.emit(
+    stamp({
+      type: 'board-finished',
+      board: p.spec.serial,
+      result: result.result,
+      durationMs: result.durationMs,
+      ...(s ? { uid64: s.device.uid64, fus: s.fus.version, stack: describeStack(s) } : {}),
+      ...(result.error ? { error: result.error } : {}),
+      ...(result.logFile ? { logFile: result.logFile } : {}),
+    }),
+  );
+  return result;
+}
+
+function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }): ListrTask[] {
+  const plan = p.plan!;
+  const driver = p.driver!;
+  const notes: string[] = [];
+  const tasks: ListrTask[] = plan.steps.map((step) => ({
+    title: `${step.n}. ${step.title}`,
+    task: async (_ctx, task) => {
+      if (out.result) return task.skip('not run: an earlier step failed');
+      if (o.signal.aborted) {
+        out.result = finish(p, o, { result: 'interrupted', plan, error: 'interrupted before this step', errorCode: 'ABORTED' });
+        return task.skip('interrupted');
+      }
+      o.emit(stamp({ type: 'step-started', board: p.spec.serial, step: step.n, kind: step.kind, title: step.title }));
+      const outcome = await runStep(step, {
+        driver,
+        signal: o.signal,
+        applicationFile: o.applicationFile,
+        onProgress: (pr) => {
+          task.output = [pr.phase, pr.percent !== undefined ? `${Math.round(pr.percent)}%` : '', pr.fusState ?? '', pr.message ?? ''].filter(Boolean).join(' ');
+          o.emit(stamp({ type: 'step-progress', board: p.spec.serial, step: step.n, phase: pr.phase, ...(pr.percent !== undefined ? { percent: Math.max(0, Math.min(100, pr.percent)) } : {}), ...(pr.fusState ? { fusState: pr.fusState } : {}), ...(pr.message ? { message: pr.message } : {}) }));
+        },
+      });
+      notes.push(...outcome.notes.map((n) => `step ${step.n}: ${n}`));
+      if (outcome.ok) {
+        const s = outcome.state!;
+        o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: { fus: s.fus.version, cpu2: s.cpu2, stack: describeStack(s) } }));
+        task.title = `${step.n}. ${step.title}: verified (FUS ${s.fus.version}, stack ${describeStack(s)})`;
+        return;
+      }
+      const interrupted = outcome.error?.code === 'ABORTED' || o.signal.aborted;
+      o.emit(stamp({ type: 'step-failed', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, error: outcome.error?.message ?? 'failed', code: outcome.error?.code ?? 'ERROR', mismatches: outcome.mismatches, ...(outcome.error?.logFile ? { logFile: outcome.error.logFile } : {}) }));
+      out.result = finish(p, o, {
+        result: interrupted ? 'interrupted' : 'failed',
+        plan,
+        finalState: outcome.state,
+        error: interrupted ? `interrupted during step ${step.n} (${step.title}); the step was in flight: run \`copro apply\` again to re-read the board and continue from where it really is` : outcome.error?.message,
+        errorCode: outcome.error?.code,
+        logFile: outcome.error?.logFile ?? driver.info().logFile,
+        notes,
+      });
+      throw new Error(out.result.error);
+    },
+  }));
+  tasks.push({
+    title: 'Verify the board matches the manifest',
+    task: async (_ctx, task) => {
+      if (out.result) return task.skip('not run');
+      const finalState = await driver.readState({ signal: o.signal });
+      const again = o.plan({ state: finalState, target: o.target, images: o.images });
+      if (again.status !== 'up-to-date') {
+        const msg = `the board did not converge: after the plan ran, copro still plans ${again.status === 'refused' ? 'a refusal' : `${again.steps.length} step(s)`} (${again.steps.map((s) => s.title).join('; ') || again.refusals.map((r) => r.code).join(', ')})`;
+        o.emit(stamp({ type: 'step-failed', board: p.spec.serial, step: plan.steps.length + 1, kind: 'final-verify', error: msg, code: 'NOT_CONVERGED', durationMs: 0 }));
+        out.result = finish(p, o, { result: 'failed', plan, finalState, error: msg, errorCode: 'NOT_CONVERGED', notes });
+        throw new Error(msg);
+      }
+      task.title = `Verified: FUS ${finalState.fus.version}, stack ${describeStack(finalState)}`;
+      out.result = finish(p, o, { result: 'provisioned', plan, finalState, notes });
+    },
+  });
+  return tasks;
+}
+
+export async function applyBoards(boards: readonly BoardSpec[], o: ApplyOptions): Promise<BoardResult[]> {
+  const prepared: Prepared[] = boards.map((spec) => ({ spec, t0: Date.now() }));
+  try {
+    // Phase 1: read + plan, bounded concurrency.
+    await runBounded(prepared, o.concurrency, (p) => prepareBoard(p, o));
+    for (const p of prepared) {
+      if (p.result || !p.plan) continue;
+      if (p.plan.status === 'refused') {
+        const r = p.plan.refusals[0];
+        p.result = finish(p, o, { result: 'refused', plan: p.plan, error: r ? `${r.code}: ${r.message}` : 'refused', errorCode: r?.code });
+      } else if (p.plan.status === 'up-to-date') {
+        p.result = finish(p, o, { result: 'up-to-date', plan: p.plan, finalState: p.state });
+      }
+      o.showPlan?.(p.spec.serial, p.plan);
+    }
+    const toRun = prepared.filter((p) => !p.result && p.plan?.status === 'changes');
+    if (toRun.length === 0) return prepared.map((p) => p.result!);
+    if (o.dryRun) {
+      for (const p of toRun) p.result = finish(p, o, { result: 'planned', plan: p.plan });
+      return prepared.map((p) => p.result!);
+    }
+    // Checksums before anything is touched (a changed or tampered file stops the whole run).
+    for (const p of toRun) await preflight(p.plan!);
+    if (!(await o.confirm(toRun.map((p) => ({ serial: p.spec.serial, plan: p.plan! }))))) {
+      for (const p of toRun) p.result = finish(p, o, { result: 'planned', plan: p.plan, error: 'not confirmed: nothing was changed', errorCode: 'NOT_CONFIRMED' });
+      return prepared.map((p) => p.result!);
+    }
+    // Phase 2: execute with listr2, one task group per board.
+    const outs = new Map<Prepared, { result?: BoardResult }>();
+    const list = new Listr(
+      toRun.map((p) => {
+        const out: { result?: BoardResult } = {};
+        outs.set(p, out);
+        return {
+          title: `Board ${p.spec.name ? `${p.spec.name} (${p.spec.serial})` : p.spec.serial}: ${p.plan!.from.fus} -> ${p.plan!.target.fus}, stack ${p.plan!.target.stack}`,
+          task: (_ctx, task) => task.newListr(stepTasks(p, o, out), { concurrent: false, exitOnError: true, rendererOptions: { collapseSubtasks: false } }),
+        } satisfies ListrTask;
+      }),
+      {
+        concurrent: Math.max(1, o.concurrency),
+        exitOnError: false,
+        renderer: o.renderer,
+        fallbackRenderer: 'simple',
+        registerSignalListeners: false,
+        collectErrors: false,
+        rendererOptions: { collapseSubtasks: false },
+      },
+    );
+    await list.run().catch(() => undefined);
+    for (const p of toRun) {
+      p.result = outs.get(p)?.result ?? finish(p, o, { result: o.signal.aborted ? 'interrupted' : 'failed', plan: p.plan, error: 'the run stopped before this board finished' });
+    }
+    return prepared.map((p) => p.result!);
+  } finally {
+    for (const p of prepared) {
+      await p.driver?.close().catch(() => undefined);
+      await p.lock?.release().catch(() => undefined);
+    }
+  }
+}
+
+export async function runBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}

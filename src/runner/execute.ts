@@ -1,0 +1,153 @@
+/**
+ * Runs one planned step through a Driver and verifies it by read-back (STM32WB.md §7: judge each step
+ * by the board's state read back afterwards, never by the exit code or the text alone).
+ */
+import type { Driver, OperationReport, Progress } from '../drivers/driver.js';
+import { DriverError } from '../drivers/driver.js';
+import type { BoardState } from '../generated/board-state.js';
+import type { AvailableImage } from '../images/types.js';
+import type { Step } from '../planner/types.js';
+import { parseHex } from '../domain/hex.js';
+import { checkStepImage, ImageCheckError } from './preflight.js';
+import { compareWithExpectation, formatMismatches, unverifiedFields, type Mismatch } from './verify.js';
+
+export interface StepOutcome {
+  ok: boolean;
+  step: Step;
+  durationMs: number;
+  state?: BoardState;
+  report?: OperationReport;
+  mismatches: Mismatch[];
+  /** Notes for the person: a tool error contradicted by the read-back, unverifiable fields. */
+  notes: string[];
+  error?: { code: string; message: string; logFile?: string };
+}
+
+export interface StepContext {
+  driver: Driver;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  /** Application file to re-flash (flash-application steps). */
+  applicationFile?: string;
+  now?: () => number;
+}
+
+function imageOf(step: Step, path: string): AvailableImage {
+  const img = step.image!;
+  return {
+    path,
+    name: img.name,
+    origin: img.origin,
+    identity: {
+      sha256: img.sha256,
+      size: img.size,
+      kind: img.kind,
+      stackType: img.stackType,
+      version: img.version,
+      versionSource: 'catalog',
+      fusV2Only: img.fusV2Only ?? false,
+      imageMagic: 0,
+      versionWord: 0,
+      memorySizeWord: 0,
+      flashPages: 0,
+      signature: img.origin === 'stand-in' ? 'simulated' : 'st',
+      families: [],
+      warnings: [],
+    },
+  };
+}
+
+async function perform(step: Step, ctx: StepContext): Promise<OperationReport> {
+  const opts = { onProgress: ctx.onProgress, signal: ctx.signal };
+  const d = ctx.driver;
+  switch (step.kind) {
+    case 'start-fus':
+      return d.startFus(opts);
+    case 'stack-delete':
+      return d.deleteStack(opts);
+    case 'fus-upgrade':
+    case 'stack-install':
+    case 'safeboot-install': {
+      // Re-check the bytes right before writing them (a file may change between plan and apply).
+      const path = await checkStepImage(step);
+      const address = parseHex(step.address ?? '');
+      if (path === undefined || address === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image or address`);
+      // copro plans FW_DELETE as its own step, so CubeProgrammer's implicit delete is off (firstinstall=1).
+      return d.upgrade(imageOf(step, path), address, { ...opts, firstInstall: true, startStack: step.kind === 'stack-install' });
+    }
+    case 'start-stack':
+      return d.startStack(opts);
+    case 'restore-option-bytes':
+      return d.writeOptionBytes({ nSWboot0: 1, nBOOT0: 1, nBOOT1: 1, ...(step.expect.optionBytes ?? {}) }, opts);
+    case 'flash-application': {
+      const address = parseHex(step.address ?? '0x08000000');
+      if (!ctx.applicationFile || address === undefined) throw new DriverError('REFUSED', `step ${step.n}: no application file to re-flash`);
+      return d.flash(ctx.applicationFile, address, opts);
+    }
+    case 'anti-rollback':
+      return d.activateAntiRollback(opts);
+  }
+}
+
+/** Runs a step, then reads the board back and compares it with `step.expect`. Never throws for board problems. */
+export async function runStep(step: Step, ctx: StepContext): Promise<StepOutcome> {
+  const now = ctx.now ?? Date.now;
+  const t0 = now();
+  const notes: string[] = [];
+  let report: OperationReport | undefined;
+  let opError: DriverError | Error | undefined;
+  try {
+    report = await perform(step, ctx);
+  } catch (e) {
+    opError = e as Error;
+    // A refusal (bad image, refused by the driver before touching the board) is final: no read-back can
+    // turn it into a success.
+    if (e instanceof ImageCheckError) {
+      return { ok: false, step, durationMs: now() - t0, mismatches: [], notes, error: { code: 'IMAGE_CHECK', message: e.message } };
+    }
+    if (e instanceof DriverError && (e.code === 'ABORTED' || e.code === 'REFUSED')) {
+      return { ok: false, step, durationMs: now() - t0, mismatches: [], notes, error: { code: e.code, message: e.message, logFile: e.details.logFile } };
+    }
+    if (ctx.signal?.aborted) {
+      return { ok: false, step, durationMs: now() - t0, mismatches: [], notes, error: { code: 'ABORTED', message: 'interrupted while the step was in flight' } };
+    }
+  }
+  let state: BoardState;
+  try {
+    state = await ctx.driver.readState({ signal: ctx.signal });
+  } catch (e) {
+    const err = opError ?? (e as Error);
+    return {
+      ok: false,
+      step,
+      durationMs: now() - t0,
+      report,
+      mismatches: [],
+      notes,
+      error: { code: err instanceof DriverError ? err.code : 'READ_BACK_FAILED', message: `${err.message} (the board could not be read back to verify step ${step.n})`, logFile: err instanceof DriverError ? err.details.logFile : undefined },
+    };
+  }
+  const mismatches = compareWithExpectation(step.expect, state);
+  for (const f of unverifiedFields(step.expect, state)) notes.push(`${f} could not be read back (FUS does not report it); taken from the installed image`);
+  const toolSaidNo = opError !== undefined || (report !== undefined && !report.ok);
+  if (mismatches.length === 0) {
+    // Field report P38: "Error: Firmware not authentic!" printed although FUS did upgrade. The board decides.
+    if (toolSaidNo) notes.push(`the tool reported a failure (${opError?.message ?? report?.error ?? 'error'}), but the board shows the expected state: step accepted`);
+    return { ok: true, step, durationMs: now() - t0, state, report, mismatches, notes };
+  }
+  const why = opError?.message ?? (report && !report.ok ? `the tool reported ${report.error ?? 'an error'}: ${report.messages.slice(-3).join(' / ')}` : 'the tool reported success');
+  return {
+    ok: false,
+    step,
+    durationMs: now() - t0,
+    state,
+    report,
+    mismatches,
+    notes,
+    error: {
+      code: opError instanceof DriverError ? opError.code : 'VERIFY_FAILED',
+      message: `step ${step.n} (${step.title}) not verified: ${formatMismatches(mismatches)}; ${why}`,
+      logFile: opError instanceof DriverError ? opError.details.logFile : undefined,
+    },
+  };
+}
