@@ -32,7 +32,7 @@ export interface Device {
 const KB = 1024;
 
 export const DEVICES: readonly Device[] = [
-  { key: 'STM32WB5xxG_1M', family: 'STM32WB5x', deviceId: 0x495, flashBase: 0x08000000, flashSize: 1024 * KB, top: 0x080f4000, pageSize: 0x1000, parts: 'STM32WB55xG, STM32WB5MMG, STM32WB50CG', partPattern: /^STM32WB(55..G|5MMG|50CG)/ },
+  { key: 'STM32WB5xxG_1M', family: 'STM32WB5x', deviceId: 0x495, flashBase: 0x08000000, flashSize: 1024 * KB, top: 0x080f4000, pageSize: 0x1000, parts: 'STM32WB55xG, STM32WB5MMG, STM32WB50CG', partPattern: /^STM32WB(55.G|5MMG|50CG)/ },
   { key: 'STM32WB5xxY_640K', family: 'STM32WB5x', deviceId: 0x495, flashBase: 0x08000000, flashSize: 640 * KB, top: 0x080a0000, pageSize: 0x1000, parts: 'STM32WB55VY', partPattern: /^STM32WB55.Y/ },
   { key: 'STM32WB5xxE_512K', family: 'STM32WB5x', deviceId: 0x495, flashBase: 0x08000000, flashSize: 512 * KB, top: 0x08080000, pageSize: 0x1000, parts: 'STM32WB55xE', partPattern: /^STM32WB55.E/ },
   { key: 'STM32WB5xxC_256K', family: 'STM32WB5x', deviceId: 0x495, flashBase: 0x08000000, flashSize: 256 * KB, top: 0x08040000, pageSize: 0x1000, parts: 'STM32WB55xC', partPattern: /^STM32WB55.C/ },

@@ -1,0 +1,107 @@
+/** `copro identify <files...>`: what each image is, by content, and where it would go on each device. */
+import path from 'node:path';
+import { hex } from '../../domain/hex.js';
+import { DEVICES, deviceFromName, type Device } from '../../domain/devices.js';
+import { identifyFile } from '../../images/identify.js';
+import { installAddress } from '../../images/address.js';
+import { FooterError } from '../../images/footer.js';
+import type { ImageIdentity } from '../../images/types.js';
+import { EXIT } from '../exit-codes.js';
+
+export interface IdentifyOptions {
+  json?: boolean;
+  /** A device key or part number: show only its install address. */
+  device?: string;
+}
+
+interface AddressLine {
+  device: string;
+  address: string;
+  source: 'table' | 'formula';
+  warnings: string[];
+}
+
+type Entry = { file: string; identity: ImageIdentity; installAddress: AddressLine[] } | { file: string; error: { code: string; message: string } };
+
+function devicesFor(identity: ImageIdentity, only: Device | undefined): Device[] {
+  if (only) return [only];
+  return DEVICES.filter((d) => identity.families.length === 0 || identity.families.includes(d.family));
+}
+
+function kindLine(id: ImageIdentity): string {
+  if (id.kind !== 'stack') return id.kind === 'fus' ? 'FUS' : id.kind;
+  if (!id.stackType) return 'wireless stack (type unknown: the footer carries none and the name gives none)';
+  const from = id.stackTypeSource === 'file-name' ? ' (from the file name only)' : '';
+  return `wireless stack ${id.stackType}${from}`;
+}
+
+function signatureLine(id: ImageIdentity): string {
+  switch (id.signature) {
+    case 'st':
+      return 'ST';
+    case 'customer':
+      return 'customer';
+    case 'simulated':
+      return 'simulated (copro stand-in)';
+    default:
+      return 'none';
+  }
+}
+
+function formatEntry(e: Entry): string {
+  if ('error' in e) return `${e.file}\n  error: ${e.error.message}\n`;
+  const id = e.identity;
+  const lines = [
+    e.file,
+    `  Kind        ${kindLine(id)}`,
+    `  Version     ${id.version}${id.build !== undefined ? ` (build ${id.build})` : ''}${id.versionSource === 'catalog' ? ' (from ST\'s release notes: the footer word is blank)' : ''}${id.fusV2Only ? ', FUSv2 only' : ''}`,
+    `  Family      ${id.families.length ? id.families.join(', ') : 'unknown'}`,
+    `  Size        ${id.size} bytes${id.flashPages ? `, ${id.flashPages} flash pages` : ''}`,
+    `  sha256      ${id.sha256}`,
+    `  Signature   ${signatureLine(id)}`,
+  ];
+  if (id.standInFor) lines.push(`  Stand-in    for ST image ${id.standInFor}`);
+  if (id.catalog) {
+    const r = id.catalog.releases;
+    lines.push(`  Known ST    yes: STM32CubeWB ${r.length === 1 ? r[0] : `${r[0]} .. ${r[r.length - 1]} (${r.length} releases)`}`);
+    lines.push(`  Names       ${id.catalog.names.join(', ')}`);
+  } else if (id.signature !== 'simulated') {
+    lines.push('  Known ST    no (not in the catalog)');
+  }
+  for (const a of e.installAddress) lines.push(`  Install     ${a.device.padEnd(17)} ${a.address} (${a.source === 'table' ? "ST's table" : 'formula'})`);
+  const warnings = [...id.warnings, ...e.installAddress.flatMap((a) => a.warnings.map((w) => `${a.device}: ${w}`))];
+  for (const w of warnings) lines.push(`  warning: ${w}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function identifyCommand(files: string[], opts: IdentifyOptions = {}): Promise<{ output: string; exitCode: number }> {
+  let only: Device | undefined;
+  if (opts.device) {
+    only = deviceFromName(opts.device);
+    if (!only) {
+      const known = DEVICES.map((d) => d.key).join(', ');
+      return { output: `copro identify: unknown device "${opts.device}" (a part number like STM32WB55RG, or one of ${known})\n`, exitCode: EXIT.INVALID_INPUT };
+    }
+  }
+  const entries: Entry[] = [];
+  for (const file of files) {
+    try {
+      const identity = await identifyFile(file);
+      const installs = devicesFor(identity, only).map((d) => {
+        const a = installAddress(identity, d);
+        return { device: d.key, address: hex(a.address), source: a.source, warnings: a.warnings };
+      });
+      entries.push({ file, identity, installAddress: installs });
+    } catch (e) {
+      if (e instanceof FooterError) entries.push({ file, error: { code: e.code, message: `not a coprocessor image: ${e.message}` } });
+      else {
+        const err = e as NodeJS.ErrnoException;
+        const message = err.code === 'ENOENT' ? `no such file: ${path.resolve(file)}` : err.code === 'EISDIR' ? `${file} is a folder (pass the .bin files)` : err.message;
+        entries.push({ file, error: { code: err.code ?? 'ERROR', message } });
+      }
+    }
+  }
+  const failed = entries.some((e) => 'error' in e);
+  const output = opts.json ? JSON.stringify(entries, null, 2) + '\n' : entries.map(formatEntry).join('\n');
+  return { output, exitCode: failed ? EXIT.INVALID_INPUT : EXIT.OK };
+}
