@@ -54,6 +54,8 @@ export interface ApplyOptions {
   applicationFile?: string;
   /** Shown the plans of all boards that have changes; resolves false to stop before touching anything. */
   confirm: (plans: { serial: string; plan: Plan }[]) => Promise<boolean>;
+  /** Checks the plans before anything is touched (copro.lock); throws to stop the run. */
+  checkPlans?: (plans: Plan[]) => Promise<void>;
   /** Called with each board's plan before execution (human output). */
   showPlan?: (serial: string, plan: Plan) => void;
   /** Where the run's own human messages go (not listr's). */
@@ -203,6 +205,7 @@ export async function applyBoards(boards: readonly BoardSpec[], o: ApplyOptions)
     }
     // Checksums before anything is touched (a changed or tampered file stops the whole run).
     for (const p of toRun) await preflight(p.plan!);
+    await o.checkPlans?.(toRun.map((p) => p.plan!));
     if (!(await o.confirm(toRun.map((p) => ({ serial: p.spec.serial, plan: p.plan! }))))) {
       for (const p of toRun) p.result = finish(p, o, { result: 'planned', plan: p.plan, error: 'not confirmed: nothing was changed', errorCode: 'NOT_CONFIRMED' });
       return prepared.map((p) => p.result!);

@@ -1,0 +1,354 @@
+/**
+ * The real driver: STM32_Programmer_CLI through execa (STM32WB.md §7). It refuses known-bad combinations
+ * before touching the board, runs each operation with its own timeout, reconnects after the resets FUS
+ * does, and reports what the tool said; the runner judges every step by `readState()` afterwards.
+ */
+import { readFile } from 'node:fs/promises';
+import type { BoardState } from '../../generated/board-state.js';
+import { compareVersions } from '../../domain/version.js';
+import { hex } from '../../domain/hex.js';
+import { hasStandInMarker } from '../../images/standin.js';
+import type { AvailableImage } from '../../images/types.js';
+import type { Driver, DriverInfo, FwUpgradeOptions, OperationOptions, OperationReport, OptionBytesWrite, Progress } from '../driver.js';
+import { DriverError } from '../driver.js';
+import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
+import { formatArgv, runCli, type InvokeResult } from './invoke.js';
+import { parseCliOutput, type CliResult, type ConnectHeader } from './parse.js';
+import { finished, reportFrom } from './report.js';
+import { UID64_ADDRESS, buildBoardState, stackWasRunning } from './state.js';
+
+export type OpKind = 'connect' | 'read' | 'startFus' | 'delete' | 'upgrade' | 'startStack' | 'optionBytes' | 'flash' | 'antiRollback';
+
+/** Per-operation time limits. A FUS update reboots the chip at least 4 times; production runs took > 60 s (STM32WB.md §6). */
+export const DEFAULT_TIMEOUTS_MS: Readonly<Record<OpKind, number>> = {
+  connect: 30_000,
+  read: 90_000,
+  startFus: 60_000,
+  delete: 120_000,
+  upgrade: 300_000,
+  startStack: 60_000,
+  optionBytes: 60_000,
+  flash: 180_000,
+  antiRollback: 60_000,
+};
+
+export interface ReconnectPolicy {
+  /** Give up after this long without the device coming back (USB re-enumerates in about 4 s). */
+  limitMs: number;
+  firstDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface CubeProgrammerDriverOptions {
+  executable: string;
+  /** `usb1`, `swd`, or a serial device for the UART bootloader. */
+  port: string;
+  serial?: string;
+  mode?: string;
+  baudrate?: number;
+  /** One limit for every operation, or per operation kind. */
+  timeoutMs?: number | Partial<Record<OpKind, number>>;
+  logFile?: string;
+  /** copro's simulated stand-in images are for the simulator only. */
+  allowStandInImages?: boolean;
+  /** Added to the CLI's environment (LD_LIBRARY_PATH from locate). */
+  env?: Record<string, string>;
+  /** From the `--version` banner, when already known. */
+  toolVersion?: string;
+  reconnect?: Partial<ReconnectPolicy>;
+  /** Injected in tests. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
+}
+
+/** ST release notes (FUS v2.0.0): FW_delete over ST-LINK needs STM32CubeProgrammer >= 2.20. */
+const MIN_TOOL_FOR_FUS2_OVER_SWD = '2.20.0';
+
+export class CubeProgrammerDriver implements Driver {
+  readonly transport: CliTransport;
+  private toolVersion: string;
+  private header: ConnectHeader | undefined;
+  private connectedOnce = false;
+  private lastFusVersion: string | undefined;
+  private installedStack: { version: string; type: string } | undefined;
+  private readonly reconnect: ReconnectPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly o: CubeProgrammerDriverOptions) {
+    this.transport = transportOf(o.port);
+    this.toolVersion = o.toolVersion ?? 'unknown';
+    this.reconnect = { limitMs: 20_000, firstDelayMs: 500, maxDelayMs: 4_000, ...o.reconnect };
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  info(): DriverInfo {
+    return {
+      kind: 'cubeprogrammer',
+      transport: this.transport,
+      serial: this.o.serial ?? this.header?.serial ?? null,
+      toolVersion: this.toolVersion,
+      ...(this.o.logFile ? { logFile: this.o.logFile } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    // Nothing held between calls: every CLI invocation connects and disconnects.
+  }
+
+  // ------------------------------------------------------------------------------------------ read
+
+  async readState(opts: OperationOptions = {}): Promise<BoardState> {
+    // One GET_STATE does not switch CPU2 (two do: STM32WB.md §5), so the first call is non-invasive over USB/UART.
+    const versionRead = this.transport === 'swd' ? ['-r32', '0x20010010', '8'] : ['-r32', '0x20030024', '52'];
+    const uidRead = this.transport === 'swd' ? ['-r32', hex(UID64_ADDRESS), '8'] : [];
+    const first = await this.call('read', ['-fusgetstate', ...versionRead, ...uidRead, '-ob', 'displ'], opts);
+    this.assertRomBootloader(first.parsed);
+    this.assertUnderstood(first);
+
+    let afterStartFus: CliResult | undefined;
+    let restartedStack: boolean | undefined;
+    if (stackWasRunning(first.parsed.fusStates[first.parsed.fusStates.length - 1])) {
+      // Versions read while the stack runs are garbage (field report P23): start FUS, read, start the stack again.
+      const second = await this.call('startFus', ['-startfus', ...versionRead], opts);
+      this.assertUnderstood(second);
+      afterStartFus = second.parsed;
+      const third = await this.call('startStack', ['-startwirelessstack'], opts);
+      restartedStack = third.parsed.errors.length === 0 && (third.parsed.successes.includes('start-ws') || finished(third.parsed, /startwirelessstack/i));
+    }
+    const state = buildBoardState({
+      transport: this.transport,
+      toolVersion: this.toolVersion,
+      first: first.parsed,
+      afterStartFus,
+      restartedStack,
+      knownStack: this.installedStack,
+      probeSerial: this.o.serial ?? this.header?.serial ?? null,
+      readAt: (this.o.now?.() ?? new Date()).toISOString(),
+    });
+    if (state.fus.version !== 'unknown') this.lastFusVersion = state.fus.version;
+    return state;
+  }
+
+  // ------------------------------------------------------------------------------------ operations
+
+  async startFus(opts: OperationOptions = {}): Promise<OperationReport> {
+    await this.refuseIap(opts);
+    const { inv, parsed } = await this.call('startFus', ['-startfus'], opts);
+    const last = parsed.fusStates[parsed.fusStates.length - 1];
+    const ok = parsed.successes.includes('start-fus') || finished(parsed, /startfus/i) || last?.state === 'FUS_IDLE';
+    return reportFrom(parsed, inv.exitCode, ok, this.operatorMessages());
+  }
+
+  async deleteStack(opts: OperationOptions = {}): Promise<OperationReport> {
+    await this.refuseIap(opts);
+    this.refuseFus2OverOldSwd('FW_DELETE', this.lastFusVersion);
+    const { inv, parsed } = await this.call('delete', ['-fwdelete'], opts);
+    // `Warning: FUS_STATE_IMG_NOT_FOUND, Flash already empty !` is not a failure: there was nothing to delete (STM32WB.md §4).
+    const alreadyEmpty = parsed.warnings.some((w) => /IMG_NOT_FOUND.*already empty/i.test(w));
+    const ok = parsed.successes.includes('fw-delete') || finished(parsed, /fwdelete/i) || alreadyEmpty;
+    return reportFrom(parsed, inv.exitCode, ok, [...(alreadyEmpty ? ['no stack was installed: nothing to delete'] : []), ...this.operatorMessages()]);
+  }
+
+  async upgrade(image: AvailableImage, address: number, opts: FwUpgradeOptions): Promise<OperationReport> {
+    const file = await this.refuseImage(image);
+    await this.refuseIap(opts);
+    const target = image.identity.kind === 'fus' ? image.identity.version : undefined;
+    this.refuseFus2OverOldSwd(image.identity.kind === 'fus' ? 'FUS upgrade' : 'install', this.lastFusVersion, target);
+    const { inv, parsed } = await this.call('upgrade', fwUpgradeArgs(file, address, opts), opts);
+    const report = reportFrom(parsed, inv.exitCode, parsed.successes.includes('fw-upgrade'), this.operatorMessages());
+    if (report.ok && image.identity.kind === 'stack' && image.identity.stackType) {
+      // Recorded so a later read-back in FUS mode can name the type (it is not readable there).
+      this.installedStack = { version: image.identity.version, type: image.identity.stackType };
+    }
+    return report;
+  }
+
+  async startStack(opts: OperationOptions = {}): Promise<OperationReport> {
+    await this.refuseIap(opts);
+    const { inv, parsed } = await this.call('startStack', ['-startwirelessstack'], opts);
+    const ok = parsed.successes.includes('start-ws') || finished(parsed, /startwirelessstack/i);
+    return reportFrom(parsed, inv.exitCode, ok, this.operatorMessages());
+  }
+
+  async writeOptionBytes(ob: OptionBytesWrite, opts: OperationOptions = {}): Promise<OperationReport> {
+    const args = optionBytesArgs(ob);
+    if (args.length === 0) return { ok: true, messages: ['no option byte to write'] };
+    const { inv, parsed } = await this.call('optionBytes', args, opts);
+    const unchanged = parsed.warnings.some((w) => /Option Bytes are unchanged/i.test(w));
+    return reportFrom(parsed, inv.exitCode, parsed.successes.includes('option-bytes') || unchanged);
+  }
+
+  async flash(file: string, address: number, opts: OperationOptions = {}): Promise<OperationReport> {
+    const { inv, parsed } = await this.call('flash', flashArgs(file, address), opts);
+    return reportFrom(parsed, inv.exitCode, parsed.successes.includes('download-complete') && parsed.successes.includes('download-verified'));
+  }
+
+  async activateAntiRollback(opts: OperationOptions = {}): Promise<OperationReport> {
+    if (this.transport === 'swd') {
+      // CLI help: "-antirollback ... (Only on Bootloader interface)".
+      throw new DriverError('UNSUPPORTED', 'anti-rollback can only be activated through the bootloader interface (USB DFU or UART), not over SWD', {
+        remedy: 'connect the board over USB DFU (BOOT0 high) and run again',
+      });
+    }
+    await this.refuseIap(opts);
+    const { inv, parsed } = await this.call('antiRollback', ['-antirollback'], opts);
+    // No success line for -antirollback has been seen verbatim: claim success only on a clean run and exit 0.
+    return reportFrom(parsed, inv.exitCode, inv.exitCode === 0, ['anti-rollback cannot be read back: the tool\'s claim is all there is']);
+  }
+
+  // -------------------------------------------------------------------------------------- refusals
+
+  /** A stand-in image is copro's simulated copy of an ST image: never write it to a real chip. */
+  private async refuseImage(image: AvailableImage): Promise<string> {
+    if (!image.path) throw new DriverError('REFUSED', `${image.name} is not a local file (fetch it first)`);
+    const declared = image.origin === 'stand-in' || image.identity.signature === 'simulated' || image.identity.standInFor !== undefined;
+    if (!this.o.allowStandInImages) {
+      const bytes = declared ? undefined : new Uint8Array(await readFile(image.path));
+      if (declared || (bytes && hasStandInMarker(bytes))) {
+        throw new DriverError('REFUSED', `${image.name} is a copro stand-in (simulated image), not an ST image: refusing to write it to a real board`, {
+          remedy: 'use the ST image from STM32CubeWB (Projects/STM32WB_Copro_Wireless_Binaries) or `copro fetch`',
+        });
+      }
+    }
+    return image.path;
+  }
+
+  /**
+   * ST release notes (FUS v2.0.0): "Coprocessor Binaries can be installed only through the USB interface";
+   * CubeProgrammer < 2.20 lacks FW_delete over ST-LINK (field reports P1, P2, P46).
+   */
+  private refuseFus2OverOldSwd(what: string, runningFus: string | undefined, installingFus?: string): void {
+    if (this.transport !== 'swd' || this.toolVersion === 'unknown' || compareVersions(this.toolVersion, MIN_TOOL_FOR_FUS2_OVER_SWD) >= 0) return;
+    const fus2 = (v: string | undefined) => v !== undefined && v !== 'unknown' && Number(v.split('.')[0]) >= 2;
+    const reason = fus2(runningFus)
+      ? `FUS ${runningFus} runs on this board`
+      : fus2(installingFus)
+        ? `this installs FUS ${installingFus}`
+        : runningFus === undefined
+          ? 'the FUS version is not known yet (read the board state first)'
+          : undefined;
+    if (!reason) return;
+    throw new DriverError('UNSUPPORTED', `${what} over SWD with STM32CubeProgrammer ${this.toolVersion} is refused: ${reason}, and CubeProgrammer < ${MIN_TOOL_FOR_FUS2_OVER_SWD} cannot delete or install with FUS 2.x over ST-LINK`, {
+      remedy: `connect over USB DFU (-c port=usb1, BOOT0 high) or install STM32CubeProgrammer >= ${MIN_TOOL_FOR_FUS2_OVER_SWD}`,
+    });
+  }
+
+  /** A DFU device that prints `IAP` is not ST's ROM bootloader: FUS commands are impossible (field report P11). */
+  private async refuseIap(opts: OperationOptions): Promise<void> {
+    if (this.transport !== 'usb') return;
+    if (!this.header) {
+      const probe = await this.call('connect', [], opts);
+      this.assertUnderstood(probe);
+    }
+    if (this.header?.iap) throw iapError();
+  }
+
+  private assertRomBootloader(parsed: CliResult): void {
+    if (parsed.header?.iap) throw iapError();
+  }
+
+  private operatorMessages(): string[] {
+    if (this.transport !== 'swd') return [];
+    const sectors = this.header?.deviceId === 0x494 ? '0-3' : '0-1';
+    return [
+      `SWD: CubeProgrammer's FUS operator overwrote flash sectors ${sectors} (0x08000000-0x08001FFF) and set nSWboot0=0: the application must be re-flashed and nSWboot0/nBOOT0/nBOOT1 restored (STM32WB.md §7)`,
+    ];
+  }
+
+  // ------------------------------------------------------------------------------------------ calls
+
+  private timeoutFor(kind: OpKind): number {
+    const t = this.o.timeoutMs;
+    if (typeof t === 'number') return t;
+    return t?.[kind] ?? DEFAULT_TIMEOUTS_MS[kind];
+  }
+
+  /**
+   * One CLI invocation, reconnecting with bounded backoff when the device is not (yet) there after a reset:
+   * only when the CLI never connected, so no command ran and a retry cannot repeat one.
+   */
+  private async call(kind: OpKind, command: string[], opts: OperationOptions): Promise<{ inv: InvokeResult; parsed: CliResult }> {
+    const args = [...connectArgs(this.o), ...command];
+    const started = Date.now();
+    let delay = this.reconnect.firstDelayMs;
+    for (let attempt = 1; ; attempt++) {
+      if (opts.signal?.aborted) throw new DriverError('ABORTED', `interrupted before: ${formatArgv([this.o.executable, ...args])}`);
+      progress(opts, { phase: attempt === 1 ? phaseOf(kind) : 'reconnect', message: formatArgv(['STM32_Programmer_CLI', ...args]) });
+      const inv = await runCli({ executable: this.o.executable, args, env: this.o.env, timeoutMs: this.timeoutFor(kind), logFile: this.o.logFile, signal: opts.signal });
+      const parsed = parseCliOutput(inv.stdout);
+      if (parsed.toolVersion) this.toolVersion = parsed.toolVersion;
+      const connected = parsed.header !== undefined && (parsed.header.deviceId !== undefined || parsed.header.iap);
+      if (connected) {
+        this.header = { ...this.header, ...parsed.header } as ConnectHeader;
+        this.connectedOnce = true;
+        for (const f of parsed.fusStates) progress(opts, { phase: phaseOf(kind), fusState: f.state, message: f.status });
+        return { inv, parsed };
+      }
+      const reason = parsed.errors[0] ?? (inv.stdout.trim() === '' ? 'no output' : 'no device header in the output');
+      const elapsed = Date.now() - started;
+      // After a reset the USB device re-enumerates and SWD must reconnect (STM32WB.md §6): retry, bounded.
+      if (this.connectedOnce && elapsed + delay <= this.reconnect.limitMs) {
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, this.reconnect.maxDelayMs);
+        continue;
+      }
+      const where = this.describeTarget();
+      if (this.connectedOnce) {
+        throw new DriverError('DISCONNECTED', `${where} did not come back within ${Math.round(this.reconnect.limitMs / 1000)} s after a reset (${attempt} attempts; last: ${reason})`, {
+          transcript: inv.stdout,
+          logFile: this.o.logFile,
+          remedy: 'check the cable and BOOT0; power-cycle the board and read its state before running again',
+        });
+      }
+      throw new DriverError('NO_TARGET', `no STM32 found on ${where}: ${reason}`, {
+        transcript: inv.stdout,
+        logFile: this.o.logFile,
+        remedy: this.transport === 'usb' ? 'USB DFU needs the ROM bootloader: BOOT0 high (or nSWboot0=0) and a reset; `copro devices` lists what is attached' : 'check the probe, the wiring and the power; `copro devices` lists what is attached',
+      });
+    }
+  }
+
+  private describeTarget(): string {
+    return `${this.o.port}${this.o.serial ? ` (sn=${this.o.serial})` : ''}`;
+  }
+
+  /** Output the parser does not know is an error that quotes the line: the driver does not guess. */
+  private assertUnderstood(c: { inv: InvokeResult; parsed: CliResult }): void {
+    if (c.parsed.unknownLines.length === 0) return;
+    throw new DriverError('TOOL_ERROR', `STM32_Programmer_CLI ${this.toolVersion} printed output copro does not understand: ${c.parsed.unknownLines.slice(0, 3).map((l) => JSON.stringify(l)).join(', ')}`, {
+      transcript: c.inv.stdout,
+      logFile: this.o.logFile,
+      remedy: 'report it with the log file; a CubeProgrammer version copro has fixtures for avoids it',
+    });
+  }
+}
+
+function iapError(): DriverError {
+  return new DriverError('UNSUPPORTED', 'the USB DFU device is not the ST ROM bootloader (it reports "IAP"): FUS commands are impossible through it', {
+    remedy: 'start the ROM bootloader: BOOT0 high (or nSWboot0=0, nBOOT0=0) and reset, then run again',
+  });
+}
+
+function phaseOf(kind: OpKind): Progress['phase'] {
+  switch (kind) {
+    case 'connect':
+      return 'connect';
+    case 'read':
+      return 'read';
+    case 'delete':
+      return 'delete';
+    case 'upgrade':
+      return 'install';
+    case 'optionBytes':
+      return 'option-bytes';
+    case 'flash':
+      return 'flash';
+    default:
+      return 'reset';
+  }
+}
+
+function progress(opts: OperationOptions, p: Progress): void {
+  opts.onProgress?.(p);
+}
+
