@@ -4,9 +4,12 @@
  * A copro manifest: the FUS and wireless stack a team wants on its STM32WB boards, where the images come from, how to reach the boards, and what copro may do. Checked into the repo as copro.yaml.
  */
 export interface CoproManifest {
+  /**
+   * Editor hint (yaml-language-server); ignored by copro.
+   */
   $schema?: string;
   /**
-   * Manifest format version.
+   * Manifest format version. Always 1 for this copro.
    */
   version: 1;
   /**
@@ -14,15 +17,15 @@ export interface CoproManifest {
    */
   name?: string;
   /**
-   * Part number (STM32WB55RG, STM32WB5MMG, STM32WB15CC...) or device key (STM32WB5xxG_1M), or `detect` to take it from the board (refused where WB5x/WB3x are ambiguous).
+   * Part number (STM32WB55RG, STM32WB5MMG, STM32WB15CC...) or device key (STM32WB5xxG_1M), or `detect` to take it from the board (refused where WB5x/WB3x are ambiguous). Default: detect.
    */
   device?: string;
   /**
-   * FUS target: an exact version (2.2.0), a semver range (>=2.1.0), `latest`, or `keep` (never update FUS unless the stack needs it and policy allows).
+   * FUS target: an exact version (2.2.0), a semver range (>=2.1.0), `latest`, or `keep` (never update FUS unless the stack needs it and policy allows). FUS can never be downgraded, and no FUS older than 0.5.3 exists. Default: `latest` when a stack is given, else `keep`.
    */
   fus?: string;
   /**
-   * Wireless stack target, or `none` to leave CPU2 without a stack.
+   * Wireless stack target, or `none` to leave CPU2 without a stack. Absent: leave the stack as it is.
    */
   stack?:
     | 'none'
@@ -48,18 +51,41 @@ export interface CoproManifest {
      * Folder of .bin files, relative to the manifest. Default: the project's binaries/.
      */
     dir?: string;
-    files?: {
-      path: string;
-      sha256?: string;
-    }[];
+    /**
+     * Local image files to use (relative to the manifest, inside the project). sha256 pins the exact content.
+     *
+     * @minItems 1
+     */
+    files?: [
+      {
+        /**
+         * Path of a .bin image, relative to the manifest; must stay inside the project.
+         */
+        path: string;
+        /**
+         * Expected sha256 of the file (64 hex digits).
+         */
+        sha256?: string;
+      },
+      ...{
+        /**
+         * Path of a .bin image, relative to the manifest; must stay inside the project.
+         */
+        path: string;
+        /**
+         * Expected sha256 of the file (64 hex digits).
+         */
+        sha256?: string;
+      }[]
+    ];
   };
   connection?: {
     /**
-     * cubeprogrammer drives a real board; simulator rehearses on the simulated board.
+     * cubeprogrammer drives a real board; simulator rehearses on the simulated board. Default: cubeprogrammer.
      */
     driver?: 'cubeprogrammer' | 'simulator';
     /**
-     * usb1, swd, or a serial device (/dev/ttyACM0, COM3).
+     * usb1, swd, or a serial device (/dev/ttyACM0, COM3). Default: usb1.
      */
     port?: string;
     /**
@@ -67,9 +93,12 @@ export interface CoproManifest {
      */
     serial?: string;
     /**
-     * SWD connect mode; UR (under reset) is ST's advice for FUS work.
+     * SWD connect mode; UR (under reset) is ST's advice for FUS work. Only meaningful with port: swd.
      */
     mode?: 'UR' | 'HOTPLUG' | 'NORMAL';
+    /**
+     * UART bootloader baud rate (port is a serial device).
+     */
     baudrate?: 9600 | 19200 | 38400 | 57600 | 115200 | 230400 | 460800 | 921600;
     /**
      * Path to STM32_Programmer_CLI, if not found on PATH or in the default install folders.
@@ -89,11 +118,11 @@ export interface CoproManifest {
      */
     file?: string;
     /**
-     * Where `file` goes. Default 0x08000000.
+     * Where `file` goes and where the application region starts: 8 hex digits, page-aligned (4 KiB on WB5x/WB3x, 2 KiB on WB1x). Default 0x08000000.
      */
     address?: string;
     /**
-     * First address after the application region (exclusive).
+     * First address after the application region (exclusive): 8 hex digits, page-aligned, below the flash area CPU2 owns. A stack is never installed below it.
      */
     end: string;
   };
@@ -122,13 +151,31 @@ export interface CoproManifest {
    */
   boards?: [
     {
+      /**
+       * ST-LINK or USB DFU serial number; quote it when it is all digits (a YAML number would lose leading zeros).
+       */
       serial: string;
+      /**
+       * A name for reports (unique in the fleet).
+       */
       name?: string;
+      /**
+       * Port for this board (overrides connection.port).
+       */
       port?: string;
     },
     ...{
+      /**
+       * ST-LINK or USB DFU serial number; quote it when it is all digits (a YAML number would lose leading zeros).
+       */
       serial: string;
+      /**
+       * A name for reports (unique in the fleet).
+       */
       name?: string;
+      /**
+       * Port for this board (overrides connection.port).
+       */
       port?: string;
     }[]
   ];
