@@ -82,6 +82,29 @@ export interface FwUpgradeOptions extends OperationOptions {
   startStack: boolean;
 }
 
+/**
+ * How much a read may do. `full` (default) reads FUS and the stack, which may need FUS started (USB/UART) or
+ * CubeProgrammer's FUS operator (SWD: it overwrites 0x08000000.. and sets nSWboot0=0, field report P47).
+ * `flash` reads only what needs neither (option bytes, the application as far as known): FUS, stack and
+ * CPU2 come back "unknown". The runner verifies option-byte and application steps with it, so the check
+ * does not undo what it checks.
+ */
+export interface ReadOptions extends OperationOptions {
+  scope?: 'full' | 'flash';
+}
+
+/** A `flash`-scope read: what FUS and the stack are is not read at all. */
+export function withoutFusFacts(s: BoardState, note: string): BoardState {
+  return {
+    ...s,
+    cpu2: 'unknown',
+    fus: { version: 'unknown', state: 'unknown', error: 'unknown' },
+    stack: { status: 'unknown', version: 'unknown', type: 'unknown', running: 'unknown' },
+    antiRollback: 'unknown',
+    notes: [...s.notes, note],
+  };
+}
+
 export interface OptionBytesWrite {
   nSWboot0?: 0 | 1;
   nBOOT0?: 0 | 1;
@@ -91,7 +114,7 @@ export interface OptionBytesWrite {
 export interface Driver {
   info(): DriverInfo;
   /** Reads everything the transport allows; fields it cannot know are "unknown". May switch CPU2 into FUS where that is the only way to read it (and says so in `notes`). */
-  readState(opts?: OperationOptions): Promise<BoardState>;
+  readState(opts?: ReadOptions): Promise<BoardState>;
   /** Brings CPU2 into FUS (FUS_GET_STATE twice / -startfus). Resets the chip if the stack was running. */
   startFus(opts?: OperationOptions): Promise<OperationReport>;
   /** FW_DELETE of the installed wireless stack. */

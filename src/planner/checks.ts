@@ -76,7 +76,9 @@ export function checkBoardHealth(ctx: Ctx): void {
   if (state.fus.state === 'FUS_UPGRADE_ONGOING' || state.fus.state === 'WIRELESS_STACK_UPGRADE_ONGOING' || state.fus.state === 'FUS_SERVICE_ONGOING') {
     refuse('STATE_UNKNOWN', `FUS is busy (${state.fus.state}): an operation is still running.`, 'Wait for it to finish, then read the state again (`copro status`).', 'STM32WB.md §6 (FUS state machine)');
   }
-  if (state.fus.state === 'FUS_ERROR') ctx.warnings.push(`FUS reports an error from an earlier operation (${state.fus.error}); the next FUS command clears it.`);
+  // FUS_ERROR / STATE_NOT_RUNNING is simply what FUS answers while the wireless stack runs (STM32WB.md §7).
+  const stackAnswers = state.cpu2 === 'stack' && state.fus.error === 'STATE_NOT_RUNNING';
+  if (state.fus.state === 'FUS_ERROR' && !stackAnswers) ctx.warnings.push(`FUS reports an error from an earlier operation (${state.fus.error}); the next FUS command clears it.`);
   if (state.antiRollback === 'unknown') ctx.warnings.push('Whether anti-rollback is active could not be read: if it is, FUS refuses older stacks.');
 }
 

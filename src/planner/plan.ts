@@ -83,7 +83,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
   checkBoardHealth(ctx);
   const current = state.fus.version;
   // Stand-ins (simulated images) only for the simulated board.
-  const simulated = target.transport === 'simulated' || state.source.driver === 'simulator';
+  const simulated = target.allowStandIns === true || target.transport === 'simulated' || state.source.driver === 'simulator';
   const usable = images.filter((i) => usableImage(i, simulated)).sort(compareImages(simulated));
 
   const installed = state.stack.status === 'installed';

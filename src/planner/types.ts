@@ -34,6 +34,11 @@ export interface Target {
   transport: Transport;
   /** STM32CubeProgrammer version, when a real driver is used (FUS 2.x over SWD needs >= 2.20). */
   toolVersion?: string;
+  /**
+   * Plan with simulated stand-in images although the state comes from the CubeProgrammer driver: only
+   * when that driver runs the fake STM32_Programmer_CLI (COPRO_ALLOW_STANDIN_IMAGES=1). Never on hardware.
+   */
+  allowStandIns?: boolean;
 }
 
 export interface PlanInput {

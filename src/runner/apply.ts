@@ -14,7 +14,7 @@ import type { AvailableImage } from '../images/types.js';
 import type { Plan, Target } from '../planner/types.js';
 import { acquireBoardLock, type BoardLock } from './lock.js';
 import { stamp, type EventSink } from './events.js';
-import { runStep } from './execute.js';
+import { runStep, FLASH_ONLY_STEPS, mergeFlashRead } from './execute.js';
 import { preflight } from './preflight.js';
 
 export type PlanFn = (input: { state: BoardState; target: Target; images: readonly AvailableImage[] }) => Plan;
@@ -75,7 +75,8 @@ interface Prepared {
 function describeStack(s: BoardState): string {
   if (s.stack.status === 'none') return 'none';
   if (s.stack.status === 'unknown') return 'unknown';
-  return `${s.stack.type ?? 'unknown'} ${s.stack.version ?? 'unknown'}${s.stack.running === true ? ' (running)' : s.stack.running === false ? ' (not running)' : ''}`;
+  const type = s.stack.type && s.stack.type !== 'unknown' ? s.stack.type : 'stack (type not reported by FUS)';
+  return `${type} ${s.stack.version ?? 'unknown'}${s.stack.running === true ? ' (running)' : s.stack.running === false ? ' (not running)' : ''}`;
 }
 
 async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
@@ -124,6 +125,7 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
   const plan = p.plan!;
   const driver = p.driver!;
   const notes: string[] = [];
+  let lastFull = p.state;
   const tasks: ListrTask[] = plan.steps.map((step) => ({
     title: `${step.n}. ${step.title}`,
     task: async (_ctx, task) => {
@@ -137,6 +139,7 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
         driver,
         signal: o.signal,
         applicationFile: o.applicationFile,
+        lastFullState: lastFull,
         onProgress: (pr) => {
           task.output = [pr.phase, pr.percent !== undefined ? `${Math.round(pr.percent)}%` : '', pr.fusState ?? '', pr.message ?? ''].filter(Boolean).join(' ');
           o.emit(stamp({ type: 'step-progress', board: p.spec.serial, step: step.n, phase: pr.phase, ...(pr.percent !== undefined ? { percent: Math.max(0, Math.min(100, pr.percent)) } : {}), ...(pr.fusState ? { fusState: pr.fusState } : {}), ...(pr.message ? { message: pr.message } : {}) }));
@@ -145,6 +148,7 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
       notes.push(...outcome.notes.map((n) => `step ${step.n}: ${n}`));
       if (outcome.ok) {
         const s = outcome.state!;
+        if (!FLASH_ONLY_STEPS.has(step.kind)) lastFull = s;
         o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: { fus: s.fus.version, cpu2: s.cpu2, stack: describeStack(s) } }));
         task.title = `${step.n}. ${step.title}: verified (FUS ${s.fus.version}, stack ${describeStack(s)})`;
         return;
@@ -167,7 +171,10 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
     title: 'Verify the board matches the manifest',
     task: async (_ctx, task) => {
       if (out.result) return task.skip('not run');
-      const finalState = await driver.readState({ signal: o.signal });
+      // After the late SWD steps a full read would run the FUS operator again and undo them (P47): the final
+      // check merges a flash-only read onto the last full read, taken after the last FUS step.
+      const last = plan.steps[plan.steps.length - 1];
+      const finalState = last && FLASH_ONLY_STEPS.has(last.kind) && lastFull ? mergeFlashRead(lastFull, await driver.readState({ signal: o.signal, scope: 'flash' })) : await driver.readState({ signal: o.signal });
       const again = o.plan({ state: finalState, target: o.target, images: o.images });
       if (again.status !== 'up-to-date') {
         const msg = `the board did not converge: after the plan ran, copro still plans ${again.status === 'refused' ? 'a refusal' : `${again.steps.length} step(s)`} (${again.steps.map((s) => s.title).join('; ') || again.refusals.map((r) => r.code).join(', ')})`;

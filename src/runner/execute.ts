@@ -23,8 +23,21 @@ export interface StepOutcome {
   error?: { code: string; message: string; logFile?: string };
 }
 
+/**
+ * Steps verified without reading FUS: over SWD a full read runs CubeProgrammer's FUS operator, which would
+ * overwrite the application and reset nSWboot0 again (field report P47): the check would undo the step.
+ */
+export const FLASH_ONLY_STEPS: ReadonlySet<Step['kind']> = new Set(['restore-option-bytes', 'flash-application']);
+
+/** A flash-only read on top of the last full read: option bytes and application from the new one. */
+export function mergeFlashRead(full: BoardState, flash: BoardState): BoardState {
+  return { ...full, optionBytes: flash.optionBytes, application: flash.application, notes: [...full.notes.filter((n) => !/FUS operator/.test(n)), ...flash.notes] };
+}
+
 export interface StepContext {
   driver: Driver;
+  /** The last full read (FUS and stack): flash-only reads are merged onto it. */
+  lastFullState?: BoardState;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
   /** Application file to re-flash (flash-application steps). */
@@ -113,8 +126,10 @@ export async function runStep(step: Step, ctx: StepContext): Promise<StepOutcome
     }
   }
   let state: BoardState;
+  const flashOnly = FLASH_ONLY_STEPS.has(step.kind) && ctx.lastFullState !== undefined;
   try {
-    state = await ctx.driver.readState({ signal: ctx.signal });
+    state = await ctx.driver.readState({ signal: ctx.signal, scope: flashOnly ? 'flash' : 'full' });
+    if (flashOnly) state = mergeFlashRead(ctx.lastFullState!, state);
   } catch (e) {
     const err = opError ?? (e as Error);
     return {

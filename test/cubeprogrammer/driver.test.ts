@@ -123,11 +123,17 @@ describe('readState over USB DFU', () => {
 describe('readState over SWD', () => {
   it('operator addresses and the UID; notes that the application was clobbered', async () => {
     const { d, args } = driver(
-      [{ match: '-fusgetstate', stdout: swd('FUS state is FUS_IDLE\n\nFUS status is FUS_NO_ERROR\n0x20010010 : 01020000 010E0003\n0x1FFF7580 : 00658473 0080E126\n' + obDispl({ sfsa: '0xCB', sbrv: '0x32C00' })) }],
+      [
+        { match: '-fusgetstate', stdout: swd('FUS state is FUS_IDLE\n\nFUS status is FUS_NO_ERROR\n0x20010010 : 01020000 010E0003\n0x1FFF7580 : 00658473 0080E126\n' + obDispl({ sfsa: '0xCB', sbrv: '0x32C00' })) },
+        // cli-transcripts/18 (a): the -startwirelessstack success lines.
+        { match: '-startwirelessstack', stdout: swd('FusStartWS activated successfully\nstartwirelessStack command execution finished\n') },
+      ],
       { port: 'swd' },
     );
     const s = await d.readState();
-    expect(args()).toEqual(['-c port=swd mode=UR -fusgetstate -r32 0x20010010 8 -r32 0x1FFF7580 8 -ob displ']);
+    // The operator's read leaves CPU2 in FUS (P36): the installed stack is started again.
+    expect(args()).toEqual(['-c port=swd mode=UR -fusgetstate -r32 0x20010010 8 -r32 0x1FFF7580 8 -ob displ', '-c port=swd mode=UR -startwirelessstack']);
+    expect(s).toMatchObject({ cpu2: 'stack', stack: { running: true } });
     expect(s.fus.version).toBe('1.2.0');
     expect(s.stack).toMatchObject({ version: '1.14.0', build: 3, installAddress: '0x080CB000' });
     expect(s.device.uid64).toBe('0x0080E12600658473');

@@ -12,13 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Driver } from '../../src/drivers/driver.js';
 import type { DeviceKey } from '../../src/domain/devices.js';
-import { parseHex } from '../../src/domain/hex.js';
 import type { BoardState } from '../../src/generated/board-state.js';
 import { collectImages } from '../../src/images/inventory.js';
 import type { AvailableImage } from '../../src/images/types.js';
 import { plan } from '../../src/planner/index.js';
 import type { Plan, Step, Target } from '../../src/planner/types.js';
-import { compareWithExpectation } from '../../src/runner/verify.js';
+import { runStep, FLASH_ONLY_STEPS, mergeFlashRead } from '../../src/runner/execute.js';
 import { board, target } from './fixtures.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,72 +34,30 @@ let work: string;
 let images: AvailableImage[];
 
 /**
- * The tiny executor: one driver call per step, then a read-back compared with the step's expect. A field the
- * transport cannot read back ('unknown': FUS/stack version while the stack runs over USB, anti-rollback) is
- * unverified, not a mismatch; on the omniscient 'simulated' transport everything is compared.
+ * Each step runs through the runner's own runStep: one driver call, then a strict read-back against the
+ * step's `expect` (flash-only reads for the late SWD steps, merged onto the last full read, as `apply` does).
+ * The drivers read FUS and stack versions themselves where the transport needs FUS started (P23).
  */
 async function execute(driver: Driver, p: Plan, appFile?: string): Promise<BoardState> {
-  let state = await driver.readState();
+  let lastFull = await driver.readState();
+  let state = lastFull;
   for (const step of p.steps) {
-    await run(driver, step, appFile);
-    state = await driver.readState();
-    const mismatches = compareWithExpectation(step.expect, state).filter((m) => m.actual !== 'unknown' || state.source.transport === 'simulated');
-    expect(mismatches, `step ${step.n} ${step.title}`).toEqual([]);
+    const outcome = await runStep(step, { driver, lastFullState: lastFull, applicationFile: appFile });
+    expect(outcome.mismatches, `step ${step.n} ${step.title}`).toEqual([]);
+    expect(outcome.ok, `step ${step.n} ${step.title}: ${outcome.error?.message}`).toBe(true);
+    state = outcome.state!;
+    if (!FLASH_ONLY_STEPS.has(step.kind)) lastFull = state;
   }
   return state;
 }
 
-/**
- * What the shell must do before planning: the FUS version is readable only with FUS running (STM32WB.md §5).
- * When the stack runs, start FUS, read the versions, start the stack again, and report the board as it is
- * then (stack running) with the versions read meanwhile.
- */
-async function readForPlanning(driver: Driver): Promise<BoardState> {
-  const state = await driver.readState();
-  if (state.fus.version !== 'unknown' || state.cpu2 !== 'stack') return state;
-  await driver.startFus();
-  const inFus = await driver.readState();
-  // Not on WB5xxC/E still on FUS 0.5.3/1.0.1: starting the stack is "any other operation" (release notes v1.1.1).
-  const size = inFus.device.flashSizeKB;
-  if ((size === 256 || size === 512) && (inFus.fus.version === '0.5.3' || inFus.fus.version === '1.0.1')) return inFus;
-  await driver.startStack();
-  const after = await driver.readState();
-  return { ...after, fus: { ...inFus.fus, state: after.fus.state, error: after.fus.error }, stack: { ...inFus.stack, running: after.stack.running } };
+/** The read `apply` makes for its final re-plan: after late SWD steps, a flash-only read on the last full one. */
+async function readAfter(driver: Driver, p: Plan, executed: BoardState): Promise<BoardState> {
+  const last = p.steps[p.steps.length - 1];
+  if (last && FLASH_ONLY_STEPS.has(last.kind)) return mergeFlashRead(executed, await driver.readState({ scope: 'flash' }));
+  return driver.readState();
 }
 
-function imageOf(step: Step): AvailableImage {
-  const found = images.find((i) => i.identity.sha256 === step.image!.sha256);
-  if (!found) throw new Error(`no image ${step.image!.sha256} for step ${step.n}`);
-  return found;
-}
-
-async function run(driver: Driver, step: Step, appFile?: string): Promise<void> {
-  switch (step.kind) {
-    case 'start-fus':
-      await driver.startFus();
-      return;
-    case 'stack-delete':
-      await driver.deleteStack();
-      return;
-    case 'fus-upgrade':
-    case 'stack-install':
-    case 'safeboot-install':
-      await driver.upgrade(imageOf(step), parseHex(step.address!)!, { firstInstall: true, startStack: step.kind === 'stack-install' });
-      return;
-    case 'start-stack':
-      await driver.startStack();
-      return;
-    case 'restore-option-bytes':
-      await driver.writeOptionBytes({ nSWboot0: 1, nBOOT0: 1, nBOOT1: 1 });
-      return;
-    case 'flash-application':
-      await driver.flash(appFile!, parseHex(step.address!)!);
-      return;
-    case 'anti-rollback':
-      await driver.activateAntiRollback();
-      return;
-  }
-}
 
 async function rehearse(name: string, start: BoardState, want: Target): Promise<{ plan: Plan; end: BoardState; again: Plan }> {
   // end: the board read back for planning again (FUS started where only that shows its version).
@@ -108,9 +65,9 @@ async function rehearse(name: string, start: BoardState, want: Target): Promise<
   await sim.resetBoard(dir, start);
   const driver = await sim.createSimulatorDriver({ dir, transport: start.source.transport });
   try {
-    const p = plan({ state: await readForPlanning(driver), target: want, images });
-    await execute(driver, p);
-    const end = await readForPlanning(driver);
+    const p = plan({ state: await driver.readState(), target: want, images });
+    const executed = await execute(driver, p);
+    const end = await readAfter(driver, p, executed);
     const again = plan({ state: end, target: want, images });
     return { plan: p, end, again };
   } finally {

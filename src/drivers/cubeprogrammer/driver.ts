@@ -9,8 +9,10 @@ import { compareVersions } from '../../domain/version.js';
 import { hex } from '../../domain/hex.js';
 import { hasStandInMarker } from '../../images/standin.js';
 import type { AvailableImage } from '../../images/types.js';
-import type { Driver, DriverInfo, FwUpgradeOptions, OperationOptions, OperationReport, OptionBytesWrite, Progress } from '../driver.js';
-import { DriverError } from '../driver.js';
+import type { Driver, DriverInfo, FwUpgradeOptions, OperationOptions, OperationReport, OptionBytesWrite, Progress, ReadOptions } from '../driver.js';
+import { mustUpdateFusFirst } from '../early-fus.js';
+import { DriverError, withoutFusFacts } from '../driver.js';
+import { createHash } from 'node:crypto';
 import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
 import { formatArgv, runCli, type InvokeResult } from './invoke.js';
 import { parseCliOutput, type CliResult, type ConnectHeader } from './parse.js';
@@ -97,7 +99,9 @@ export class CubeProgrammerDriver implements Driver {
 
   // ------------------------------------------------------------------------------------------ read
 
-  async readState(opts: OperationOptions = {}): Promise<BoardState> {
+  async readState(opts: ReadOptions = {}): Promise<BoardState> {
+    if (opts.scope === 'flash') return this.readFlashOnly(opts);
+    if (this.transport === 'swd') this.verifiedApplication = undefined; // this read loads the FUS operator
     // One GET_STATE does not switch CPU2 (two do: STM32WB.md §5), so the first call is non-invasive over USB/UART.
     const versionRead = this.transport === 'swd' ? ['-r32', '0x20010010', '8'] : ['-r32', '0x20030024', '52'];
     const uidRead = this.transport === 'swd' ? ['-r32', hex(UID64_ADDRESS), '8'] : [];
@@ -112,19 +116,32 @@ export class CubeProgrammerDriver implements Driver {
       const second = await this.call('startFus', ['-startfus', ...versionRead], opts);
       this.assertUnderstood(second);
       afterStartFus = second.parsed;
-      const third = await this.call('startStack', ['-startwirelessstack'], opts);
-      restartedStack = third.parsed.errors.length === 0 && (third.parsed.successes.includes('start-ws') || finished(third.parsed, /startwirelessstack/i));
+      const peek = buildBoardState({ transport: this.transport, toolVersion: this.toolVersion, first: first.parsed, afterStartFus, restartedStack: false, knownStack: this.installedStack, probeSerial: null, readAt: new Date(0).toISOString() });
+      if (!mustUpdateFusFirst(peek)) {
+        const third = await this.call('startStack', ['-startwirelessstack'], opts);
+        restartedStack = third.parsed.errors.length === 0 && (third.parsed.successes.includes('start-ws') || finished(third.parsed, /startwirelessstack/i));
+      }
     }
-    const state = buildBoardState({
-      transport: this.transport,
-      toolVersion: this.toolVersion,
-      first: first.parsed,
-      afterStartFus,
-      restartedStack,
-      knownStack: this.installedStack,
-      probeSerial: this.o.serial ?? this.header?.serial ?? null,
-      readAt: (this.o.now?.() ?? new Date()).toISOString(),
-    });
+    const build = () =>
+      buildBoardState({
+        transport: this.transport,
+        toolVersion: this.toolVersion,
+        first: first.parsed,
+        afterStartFus,
+        restartedStack,
+        knownStack: this.installedStack,
+        probeSerial: this.o.serial ?? this.header?.serial ?? null,
+        readAt: (this.o.now?.() ?? new Date()).toISOString(),
+      });
+    let state = build();
+    if (this.transport === 'swd' && state.stack.status === 'installed' && state.cpu2 === 'fus' && !mustUpdateFusFirst(state)) {
+      // Over SWD the FUS operator's read leaves CPU2 in FUS ("Read FUS infos", field report P36): a stack that is
+      // installed is started again, as after an install (startstack=1), so reading never stops the user's BLE.
+      const again = await this.call('startStack', ['-startwirelessstack'], opts);
+      restartedStack = again.parsed.errors.length === 0 && (again.parsed.successes.includes('start-ws') || finished(again.parsed, /startwirelessstack/i));
+      state = build();
+      state.notes.push(restartedStack ? 'reading over SWD started FUS; the installed stack was started again' : 'reading over SWD started FUS, and the stack did not start again');
+    }
     if (state.fus.version !== 'unknown') this.lastFusVersion = state.fus.version;
     return state;
   }
@@ -180,7 +197,24 @@ export class CubeProgrammerDriver implements Driver {
 
   async flash(file: string, address: number, opts: OperationOptions = {}): Promise<OperationReport> {
     const { inv, parsed } = await this.call('flash', flashArgs(file, address), opts);
-    return reportFrom(parsed, inv.exitCode, parsed.successes.includes('download-complete') && parsed.successes.includes('download-verified'));
+    const verified = parsed.successes.includes('download-complete') && parsed.successes.includes('download-verified');
+    // `-v` makes CubeProgrammer read the written range back and compare it: the only read-back of the
+    // application this driver has (reading it over SWD needs no operator, but copro does not upload flash).
+    const bytes = verified ? await readFile(file).catch(() => undefined) : undefined;
+    this.verifiedApplication = bytes ? { address, sha256: createHash('sha256').update(bytes).digest('hex') } : undefined;
+    return reportFrom(parsed, inv.exitCode, verified);
+  }
+
+  /** The application this driver wrote and CubeProgrammer verified, since the last FUS operator load. */
+  private verifiedApplication: { address: number; sha256: string } | undefined;
+
+  /** Option bytes only (`-ob displ`): no FUS start, no SWD operator; the application as far as this driver verified it. */
+  private async readFlashOnly(opts: OperationOptions): Promise<BoardState> {
+    const { parsed } = await this.call('read', ['-ob', 'displ'], opts);
+    this.assertRomBootloader(parsed);
+    const full = buildBoardState({ transport: this.transport, toolVersion: this.toolVersion, first: parsed, probeSerial: this.o.serial ?? this.header?.serial ?? null, readAt: (this.o.now?.() ?? new Date()).toISOString() });
+    const application: BoardState['application'] = this.verifiedApplication ? { present: true, sha256: this.verifiedApplication.sha256 } : { present: 'unknown' };
+    return withoutFusFacts({ ...full, application, notes: full.notes.filter((n) => !/FUS operator|FUS state/.test(n)) }, 'flash-only read (-ob displ): FUS and the stack were not read');
   }
 
   async activateAntiRollback(opts: OperationOptions = {}): Promise<OperationReport> {
@@ -249,6 +283,7 @@ export class CubeProgrammerDriver implements Driver {
 
   private operatorMessages(): string[] {
     if (this.transport !== 'swd') return [];
+    this.verifiedApplication = undefined; // the operator overwrote it
     const sectors = this.header?.deviceId === 0x494 ? '0-3' : '0-1';
     return [
       `SWD: CubeProgrammer's FUS operator overwrote flash sectors ${sectors} (0x08000000-0x08001FFF) and set nSWboot0=0: the application must be re-flashed and nSWboot0/nBOOT0/nBOOT1 restored (STM32WB.md §7)`,

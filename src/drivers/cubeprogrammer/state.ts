@@ -86,7 +86,7 @@ export function buildBoardState(r: StateReading): BoardState {
 
   let cpu2: BoardState['cpu2'] = 'unknown';
   if (safeboot) cpu2 = 'safeboot';
-  else if (wasRunning) cpu2 = 'stack';
+  else if (wasRunning || r.restartedStack === true) cpu2 = 'stack'; // (over SWD the stack is restarted after the operator's read)
   else if (firstPair && FUS_STATES.has(firstPair.state)) cpu2 = 'fus';
 
   const fusVersion = words.fus === undefined ? 'unknown' : versionString(decodeVersionWord(words.fus));
@@ -100,7 +100,7 @@ export function buildBoardState(r: StateReading): BoardState {
     const version = versionString(v);
     // STM32WB.md §5: the stack type is not reported in FUS mode; known only from what was installed.
     const type = r.knownStack && r.knownStack.version === version ? r.knownStack.type : 'unknown';
-    const running = wasRunning ? r.restartedStack === true : false;
+    const running = wasRunning || r.restartedStack !== undefined ? r.restartedStack === true : false;
     stack = { status: 'installed', version, build: v.build, type, running };
     if (sfsa !== undefined && !safeboot) stack.installAddress = hex(0x08000000 + sfsa * pageSizeOf(header.deviceId));
   }

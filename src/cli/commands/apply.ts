@@ -1,0 +1,142 @@
+/** `copro apply`: plan every board, check images, confirm irreversible steps, run and verify. */
+import path from 'node:path';
+import { writeFile, rename } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { plan, formatPlan } from '../../planner/index.js';
+import { applyBoards, type BoardResult } from '../../runner/apply.js';
+import { EventLog, fanOut, ndjsonSink, stamp } from '../../runner/events.js';
+import { junitFromEvents } from '../../runner/junit.js';
+import { checkPlansAgainstLock } from '../../runner/lockfile.js';
+import { EXIT } from '../exit-codes.js';
+import { resolveSession, openDriver, stateDir, type CommonOptions, CliError } from '../session.js';
+import { selectBoards } from '../boards.js';
+import { rendererFor, useColor } from '../output.js';
+import type { Plan } from '../../planner/types.js';
+
+export interface ApplyCliOptions extends CommonOptions {
+  yes?: boolean;
+  dryRun?: boolean;
+  junit?: string;
+  all?: boolean;
+  concurrency?: number;
+  waitLock?: number;
+  updateLock?: boolean;
+}
+
+function irreversibleSummary(plans: { serial: string; plan: Plan }[]): string[] {
+  return plans.flatMap(({ serial, plan: p }) => p.steps.filter((s) => s.irreversible).map((s) => `  board ${serial}: step ${s.n}. ${s.title}${s.warnings.length ? ` (${s.warnings.join('; ')})` : ''}`));
+}
+
+export async function applyCommand(manifestFile: string, opts: ApplyCliOptions): Promise<number> {
+  const started = Date.now();
+  const s = await resolveSession(manifestFile, opts);
+  if (s.imageProblems.length) throw new CliError(`image problems (nothing was touched):\n  ${s.imageProblems.join('\n  ')}`, EXIT.INVALID_INPUT);
+  const out = (line: string) => {
+    if (!opts.json) process.stdout.write(line + '\n');
+  };
+  const boards = await selectBoards(s, opts);
+  const log = new EventLog();
+  const emit = fanOut(log.sink, opts.json ? ndjsonSink((l) => process.stdout.write(l)) : undefined);
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(EXIT.INTERRUPTED); // second Ctrl-C: leave now
+    process.stderr.write('\ncopro: interrupting: stopping the tool, then reporting where each board is (Ctrl-C again to leave at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const conn = s.loaded.manifest.connection;
+  emit(stamp({ type: 'run-started', board: '-', manifest: s.loaded.file, boards: boards.map((b) => b.serial), driver: s.simulated ? 'simulator' : 'cubeprogrammer', dryRun: opts.dryRun === true }));
+  let results: BoardResult[];
+  try {
+    results = await applyBoards(
+      boards.map((b) => ({
+        serial: b.serial,
+        name: b.name,
+        open: () => openDriver({ simulated: s.simulated, serial: b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs') }),
+      })),
+      {
+        target: s.target,
+        images: s.images,
+        plan,
+        dryRun: opts.dryRun === true,
+        concurrency: opts.concurrency ?? 4,
+        renderer: rendererFor(opts),
+        emit,
+        signal: abort.signal,
+        lockDir: path.join(stateDir(), 'locks'),
+        waitLockMs: (opts.waitLock ?? 0) * 1000,
+        applicationFile: s.target.application?.file,
+        checkPlans: async (plans) => {
+          const note = await checkPlansAgainstLock(path.join(path.dirname(s.loaded.file), 'copro.lock'), plans, s.images, { update: opts.updateLock === true });
+          if (note) out(note);
+        },
+        log: out,
+        showPlan: (serial, p) => {
+          if (opts.json) return;
+          if (boards.length > 1) out(`\n== board ${serial} ==`);
+          out(formatPlan(p, { color: useColor(opts) }));
+        },
+        confirm: async (plans) => {
+          const irreversible = irreversibleSummary(plans);
+          if (irreversible.length === 0 || opts.yes) return true;
+          if (s.simulated) {
+            out('(simulated board: irreversible steps run without asking; a real board asks, or needs --yes)');
+            return true;
+          }
+          if (!process.stdin.isTTY) {
+            process.stderr.write(`copro: these steps cannot be undone:\n${irreversible.join('\n')}\ncopro: no terminal to ask: re-run with --yes to confirm\n`);
+            return false;
+          }
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          try {
+            const answer = await rl.question(`These steps cannot be undone:\n${irreversible.join('\n')}\nProceed? Type "yes": `);
+            return answer.trim().toLowerCase() === 'yes';
+          } finally {
+            rl.close();
+          }
+        },
+      },
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const code = exitCodeOf(results, abort.signal.aborted);
+  const ok = results.filter((r) => r.result === 'provisioned' || r.result === 'up-to-date' || r.result === 'planned').length;
+  emit(stamp({ type: 'run-finished', board: '-', exitCode: code, boards: { total: results.length, ok, failed: results.length - ok }, durationMs: Date.now() - started }));
+  if (opts.junit) {
+    const tmp = `${opts.junit}.${process.pid}.tmp`;
+    await writeFile(tmp, junitFromEvents(log.events));
+    await rename(tmp, opts.junit);
+  }
+  if (!opts.json) out(summarize(results, Date.now() - started));
+  return code;
+}
+
+export function exitCodeOf(results: readonly BoardResult[], interrupted: boolean): number {
+  if (interrupted || results.some((r) => r.result === 'interrupted')) return EXIT.INTERRUPTED;
+  if (results.some((r) => r.result === 'failed')) return EXIT.BOARD_FAILED;
+  if (results.some((r) => r.result === 'refused')) return EXIT.REFUSED;
+  if (results.some((r) => r.errorCode === 'NOT_CONFIRMED')) return EXIT.NOT_CONFIRMED;
+  return EXIT.OK;
+}
+
+function summarize(results: readonly BoardResult[], ms: number): string {
+  const lines = results.map((r) => {
+    const st = r.finalState;
+    const type = st?.stack.type && st.stack.type !== 'unknown' ? st.stack.type : 'type not reported by FUS';
+    const where = st ? `FUS ${st.fus.version}, stack ${st.stack.status === 'installed' ? `${st.stack.version} (${type})` : st.stack.status}, UID ${st.device.uid64}` : '';
+    const what: Record<BoardResult['result'], string> = {
+      provisioned: 'provisioned and verified',
+      'up-to-date': 'already matches the manifest: nothing to do',
+      planned: r.errorCode === 'NOT_CONFIRMED' ? 'not confirmed: nothing was changed' : 'dry run: nothing was changed',
+      refused: `refused: ${r.error ?? ''}`,
+      failed: `FAILED: ${r.error ?? ''}`,
+      interrupted: `INTERRUPTED: ${r.error ?? ''}`,
+    };
+    const extra = [...r.notes.map((n) => `    note: ${n}`), r.logFile && r.result !== 'provisioned' && r.result !== 'up-to-date' ? `    transcript: ${r.logFile}` : ''].filter(Boolean);
+    return [`  ${r.name ? `${r.name} ` : ''}${r.serial}: ${what[r.result]}${where ? ` (${where})` : ''}`, ...extra].join('\n');
+  });
+  return `\nSummary (${(ms / 1000).toFixed(1)} s):\n${lines.join('\n')}`;
+}

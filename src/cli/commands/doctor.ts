@@ -1,0 +1,83 @@
+/**
+ * `copro doctor`: checks the environment and the board, and says how to fix each problem. The board
+ * checks are pure (`diagnoseBoard`), taken from field reports (STM32WB.md §8).
+ */
+import path from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { BoardState } from '../../generated/board-state.js';
+import { EXIT } from '../exit-codes.js';
+import { openDriver, stateDir, transportOf, simulatorDir } from '../session.js';
+
+export interface Finding {
+  check: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  fix?: string;
+}
+
+/** Problems a board can be left in, each with its remedy. Pure. */
+export function diagnoseBoard(s: BoardState): Finding[] {
+  const f: Finding[] = [];
+  const ob = s.optionBytes;
+  if (s.cpu2 === 'safeboot' || (ob !== 'unknown' && ob.sfsa === '0x00' && ob.sbrv === '0x3FC00')) {
+    f.push({ check: 'safeboot', status: 'fail', detail: 'SFSA = 0x00 and SBRV = 0x3FC00: the option bytes are corrupted and CPU2 boots safeboot (field reports P29, P30, P35)', fix: 'with ESE set, write 0x00008000 (C2BOOT) to 0x5800040C over SWD to trigger the safeboot recovery; otherwise contact ST support. Do not try FUS or stack installs first.' });
+  } else f.push({ check: 'safeboot', status: 'ok', detail: 'CPU2 is not in safeboot' });
+  if (ob !== 'unknown' && ob.rdp !== '0xAA') f.push({ check: 'RDP', status: 'fail', detail: `RDP is ${ob.rdp}, not level 0 (0xAA): FUS operations fail (field report P39)`, fix: 'set RDP back to 0xAA (this mass-erases the application): STM32_Programmer_CLI -c port=swd -ob rdp=0xAA' });
+  else if (ob !== 'unknown') f.push({ check: 'RDP', status: 'ok', detail: 'RDP level 0 (0xAA)' });
+  if (ob !== 'unknown' && ob.nSWboot0 === 0) f.push({ check: 'nSWboot0', status: 'warn', detail: 'nSWboot0 = 0 (left by CubeProgrammer\'s SWD FUS operator): the chip boots by the BOOT0 pin / into the bootloader, not your application (P18, P34)', fix: 'copro apply restores it; by hand: STM32_Programmer_CLI -c port=swd mode=UR -ob nSWboot0=1 nboot1=1 nboot0=1' });
+  if (s.stack.status === 'installed' && s.stack.running === false) f.push({ check: 'stack running', status: 'warn', detail: 'a wireless stack is installed but CPU2 runs FUS (two FUS_GET_STATE in a row, or startstack=0): the application will not see BLE (P16, P32)', fix: 'copro apply starts it; by hand: STM32_Programmer_CLI -c port=usb1 -startwirelessstack' });
+  if (s.stack.status === 'none') f.push({ check: 'stack', status: 'warn', detail: 'no wireless stack installed', fix: 'copro apply <manifest>' });
+  if (s.application.clobberedByFusOperator) f.push({ check: 'application', status: 'fail', detail: 'the SWD FUS operator overwrote 0x08000000..0x08001FFF: the application is destroyed (P27, P47)', fix: 'set application.file in the manifest and run copro apply (it re-flashes), or flash it by hand' });
+  if (s.antiRollback === 'active' && s.stack.status === 'none') f.push({ check: 'anti-rollback', status: 'fail', detail: 'anti-rollback is active with no stack installed: FUS registers 0xFFFFFFFF and refuses every stack (AN5185 §2.4, P7)', fix: 'none known: this board cannot take a wireless stack any more' });
+  for (const n of s.notes) f.push({ check: 'read-back', status: 'warn', detail: n });
+  return f;
+}
+
+function udevFindings(): Finding[] {
+  if (process.platform !== 'linux') return [];
+  const dirs = ['/etc/udev/rules.d', '/lib/udev/rules.d', '/usr/lib/udev/rules.d'];
+  const rules = dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).map((f) => path.join(d, f)) : []));
+  const mentions0483 = rules.filter((f) => {
+    try {
+      return /0483/.test(readFileSync(f, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+  return mentions0483.length
+    ? [{ check: 'udev rules', status: 'ok', detail: `ST USB rules found: ${mentions0483.map((f) => path.basename(f)).join(', ')}` }]
+    : [{ check: 'udev rules', status: 'warn', detail: 'no udev rule mentions ST\'s USB vendor id 0483: ST-LINK and DFU devices may need root', fix: 'install STM32CubeProgrammer\'s Drivers/rules/*.rules into /etc/udev/rules.d and run udevadm control --reload' }];
+}
+
+export async function doctorCommand(_manifest: string | undefined, opts: { simulate?: boolean; cubeprogrammer?: string; port?: string; serial?: string }): Promise<number> {
+  const findings: Finding[] = [];
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  findings.push(major > 20 || (major === 20 && minor >= 19) ? { check: 'node', status: 'ok', detail: `Node ${process.versions.node}` } : { check: 'node', status: 'fail', detail: `Node ${process.versions.node} < 20.19`, fix: 'install Node 20.19 or newer' });
+  if (!opts.simulate) {
+    try {
+      const { locateCubeProgrammer, cubeProgrammerVersion } = await import('../../drivers/cubeprogrammer/index.js');
+      const found = locateCubeProgrammer({ explicit: opts.cubeprogrammer });
+      const v = await cubeProgrammerVersion(found);
+      const [a = 0, b = 0] = v.split('.').map(Number);
+      findings.push({ check: 'STM32CubeProgrammer', status: a > 2 || (a === 2 && b >= 20) ? 'ok' : 'warn', detail: `${found.executable} v${v}`, fix: a > 2 || (a === 2 && b >= 20) ? undefined : 'ST recommends >= 2.20 for FUS 2.x (release notes v1.23.0); older versions cannot delete a stack over ST-LINK with FUS 2.x' });
+    } catch (e) {
+      findings.push({ check: 'STM32CubeProgrammer', status: 'fail', detail: (e as Error).message, fix: 'install STM32CubeProgrammer, or pass --cubeprogrammer / set COPRO_CUBEPROGRAMMER' });
+    }
+    findings.push(...udevFindings());
+  } else {
+    findings.push({ check: 'driver', status: 'ok', detail: `simulated boards in ${simulatorDir()}` });
+  }
+  try {
+    const driver = await openDriver({ simulated: opts.simulate === true, serial: opts.serial, port: opts.port ?? 'usb1', transport: transportOf(opts.port, opts.simulate === true), cubeprogrammer: opts.cubeprogrammer, logDir: path.join(stateDir(), 'logs') });
+    try {
+      findings.push(...diagnoseBoard(await driver.readState()));
+    } finally {
+      await driver.close();
+    }
+  } catch (e) {
+    findings.push({ check: 'board', status: 'fail', detail: `cannot read the board: ${(e as Error).message}`, fix: 'check the cable, BOOT0 (USB DFU needs the ROM bootloader), or pass --port/--serial (copro devices)' });
+  }
+  const mark = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
+  for (const f of findings) process.stdout.write(`${mark[f.status]} ${f.check}: ${f.detail}${f.fix ? `\n     fix: ${f.fix}` : ''}\n`);
+  return findings.some((f) => f.status === 'fail') ? EXIT.ENVIRONMENT : EXIT.OK;
+}

@@ -1,0 +1,93 @@
+/** `copro status`: the board's state, and what the manifest (if given) would change. */
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { BoardState } from '../../generated/board-state.js';
+import { plan } from '../../planner/index.js';
+import { writeSnapshot } from '../../drivers/snapshot.js';
+import { acquireBoardLock } from '../../runner/lock.js';
+import { EXIT } from '../exit-codes.js';
+import { resolveSession, openDriver, stateDir, simulatorDir, transportOf, defaultManifestPath, type CommonOptions } from '../session.js';
+import { selectBoards, type BoardRef } from '../boards.js';
+
+export interface StatusOptions extends CommonOptions {
+  save?: string;
+}
+
+export function formatState(s: BoardState): string {
+  const ob = s.optionBytes;
+  const stack =
+    s.stack.status === 'none'
+      ? 'none'
+      : s.stack.status === 'unknown'
+        ? 'unknown'
+        : `${s.stack.type ?? 'unknown type'} ${s.stack.version}${s.stack.running === true ? ', running' : s.stack.running === false ? ', NOT running (CPU2 in FUS)' : ''}`;
+  const lines = [
+    `Board      ${s.device.key} (device id ${s.device.deviceId}, ${s.device.flashSizeKB} KB), UID ${s.device.uid64}${s.device.probeSerial ? `, serial ${s.device.probeSerial}` : ''}`,
+    `Read via   ${s.source.driver} over ${s.source.transport}${s.source.toolVersion ? ` (STM32CubeProgrammer ${s.source.toolVersion})` : ''}`,
+    `CPU2 runs  ${s.cpu2}`,
+    `FUS        ${s.fus.version} (state ${s.fus.state}, error ${s.fus.error})`,
+    `Stack      ${stack}${s.stack.installAddress ? ` at ${s.stack.installAddress}` : ''}`,
+    `Option     ${ob === 'unknown' ? 'unknown' : `RDP ${ob.rdp}, SFSA ${ob.sfsa}, SBRV ${ob.sbrv}, nSWboot0 ${ob.nSWboot0}, nBOOT0 ${ob.nBOOT0}, nBOOT1 ${ob.nBOOT1}${ob.ese !== undefined ? `, ESE ${ob.ese}` : ''}`}`,
+    `Anti-rollback ${s.antiRollback}`,
+    `Application ${s.application.present === true ? 'present' : s.application.present === false ? 'absent' : 'unknown'}${s.application.clobberedByFusOperator ? ' (OVERWRITTEN by the SWD FUS operator: re-flash it)' : ''}`,
+    ...s.notes.map((n) => `note: ${n}`),
+  ];
+  return lines.join('\n');
+}
+
+export async function statusCommand(manifestFile: string | undefined, opts: StatusOptions): Promise<number> {
+  const file = manifestFile ?? (existsSync(defaultManifestPath()) ? defaultManifestPath() : undefined);
+  const s = file ? await resolveSession(file, opts) : undefined;
+  const simulated = s?.simulated ?? opts.simulate === true;
+  const port = opts.port ?? s?.port ?? 'usb1';
+  const transport = s?.transport ?? transportOf(opts.port, simulated);
+  let boards: BoardRef[];
+  if (s) boards = await selectBoards(s, opts);
+  else if (opts.serial) boards = opts.serial.split(',').map((serial) => ({ serial }));
+  else if (simulated) {
+    const sim = await import('../../drivers/simulator/index.js');
+    let list = await sim.listSimulatedBoards(simulatorDir());
+    if (list.length === 0) {
+      await sim.resetBoard(simulatorDir());
+      list = await sim.listSimulatedBoards(simulatorDir());
+    }
+    boards = list.slice(0, 1).map((serial) => ({ serial }));
+  } else boards = [{ serial: port }];
+  const results: { serial: string; state: BoardState }[] = [];
+  for (const b of boards) {
+    const lock = await acquireBoardLock(path.join(stateDir(), 'locks'), b.serial);
+    try {
+      const driver = await openDriver({ simulated, serial: b.serial, port: b.port ?? port, transport, cubeprogrammer: opts.cubeprogrammer ?? s?.loaded.manifest.connection?.cubeprogrammer, logDir: path.join(stateDir(), 'logs') });
+      try {
+        results.push({ serial: b.serial, state: await driver.readState() });
+      } finally {
+        await driver.close();
+      }
+    } finally {
+      await lock.release();
+    }
+  }
+  if (opts.save) {
+    if (results.length !== 1) process.stderr.write('copro: --save writes the first board only\n');
+    await writeSnapshot(opts.save, results[0]!.state);
+  }
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(results.length === 1 ? results[0]!.state : results, null, 2) + '\n');
+    return EXIT.OK;
+  }
+  for (const r of results) {
+    process.stdout.write(formatState(r.state) + '\n');
+    if (s) {
+      const p = plan({ state: r.state, target: s.target, images: s.images });
+      process.stdout.write(
+        p.status === 'up-to-date'
+          ? 'Manifest   matches: nothing to do\n'
+          : p.status === 'refused'
+            ? `Manifest   cannot be applied: ${p.refusals.map((x) => `${x.code}: ${x.message}`).join('; ')}\n`
+            : `Manifest   would change: ${p.steps.map((x) => x.title).join(' -> ')} (copro plan for details)\n`,
+      );
+    }
+  }
+  if (opts.save) process.stdout.write(`saved ${opts.save}\n`);
+  return EXIT.OK;
+}

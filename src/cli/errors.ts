@@ -1,0 +1,27 @@
+/** Turns any error into the message a person needs and copro's documented exit code. */
+import { EXIT } from './exit-codes.js';
+
+export function describeError(e: unknown): { text: string; exitCode: number } {
+  const err = e as Error & { code?: string; issues?: unknown[]; details?: { logFile?: string; remedy?: string } };
+  switch (err?.name) {
+    case 'ManifestError': {
+      const issues = (err.issues ?? []) as { file: string; line: number; column: number; message: string; hint?: string }[];
+      const text = issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}${i.hint ? `\n  hint: ${i.hint}` : ''}`).join('\n');
+      return { text: `${text || err.message}\ncopro: the manifest is invalid; nothing was done.\n`, exitCode: EXIT.INVALID_INPUT };
+    }
+    case 'ImageCheckError':
+    case 'FooterError':
+    case 'SchemaValidationError':
+    case 'LockMismatchError':
+      return { text: `copro: ${err.message}\n`, exitCode: EXIT.INVALID_INPUT };
+    case 'BoardLockedError':
+      return { text: `copro: ${err.message}\n`, exitCode: EXIT.ENVIRONMENT };
+    case 'DriverError': {
+      const env = ['NO_TARGET', 'UNSUPPORTED', 'NOT_FOUND', 'TOOL_NOT_FOUND'].includes(err.code ?? '');
+      const extra = [err.details?.remedy ? `  remedy: ${err.details.remedy}` : '', err.details?.logFile ? `  transcript: ${err.details.logFile}` : ''].filter(Boolean).join('\n');
+      return { text: `copro: ${err.message}\n${extra ? extra + '\n' : ''}`, exitCode: env ? EXIT.ENVIRONMENT : EXIT.BOARD_FAILED };
+    }
+    default:
+      return { text: `copro: internal error: ${err?.stack ?? String(e)}\n`, exitCode: EXIT.INTERNAL };
+  }
+}

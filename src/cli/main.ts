@@ -1,0 +1,160 @@
+/**
+ * The `copro` command line: commander wiring, option parsing, exit codes and output only. Every
+ * decision is made by the library (manifest, images, planner, runner); this file just connects them.
+ */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../schemas.js';
+import { EXIT } from './exit-codes.js';
+import { CliError } from './session.js';
+
+function version(): string {
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('copro')
+    .description('Provision the STM32WB wireless coprocessor (FUS + wireless stack) from a manifest.')
+    .version(version(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\nExit codes: 0 ok, 1 board failure, 2 changes planned (--detailed-exitcode), 3 refused, 4 invalid input, 5 environment, 6 not confirmed, 130 interrupted.\nDocs: README.md`);
+
+  const boardOptions = (cmd: Command) =>
+    cmd
+      .option('--simulate', 'use the simulated board (.copro/sim/) instead of STM32CubeProgrammer')
+      .option('--cubeprogrammer <path>', 'path to STM32_Programmer_CLI')
+      .option('--port <port>', 'usb1, swd, or a serial device (overrides the manifest)')
+      .option('--serial <sn[,sn...]>', 'probe or DFU serial number(s) of the board(s)')
+      .option('--no-color', 'no colours or animations (also NO_COLOR=1)');
+
+  boardOptions(
+    program
+      .command('plan')
+      .argument('[manifest]', 'manifest file', 'copro.yaml')
+      .description('Read the board and print the ordered steps to the manifest\'s target, without touching anything.')
+      .option('--state <snapshot.json>', 'plan offline from a saved board state (copro status --save)')
+      .option('--json', 'print the plan as JSON (schemas/plan.schema.json)')
+      .option('--detailed-exitcode', 'exit 0 when nothing to do, 2 when changes are planned (like terraform plan)')
+      .addHelpText('after', examples(['copro plan manifests/nucleo-wb55-ble.yaml --simulate', 'copro plan copro.yaml --state board.json --json', 'copro plan --detailed-exitcode || [ $? -eq 2 ]'])),
+  ).action(async (manifest: string, opts) => setExit(await (await import('./commands/plan.js')).planCommand(manifest, opts)));
+
+  boardOptions(
+    program
+      .command('apply')
+      .argument('[manifest]', 'manifest file', 'copro.yaml')
+      .description('Plan, check every image, then run the steps on the board(s), verifying each by read-back.')
+      .option('-y, --yes', 'do not ask before irreversible steps (FUS update, anti-rollback)')
+      .option('--dry-run', 'plan and check images, change nothing')
+      .option('--json', 'print newline-delimited JSON events (schemas/events.schema.json)')
+      .option('--junit <file>', 'write a JUnit XML report (one test case per board and step)')
+      .option('--all', 'provision every attached board')
+      .addOption(new Option('--concurrency <n>', 'boards provisioned at once').default(4).argParser((v) => Number.parseInt(v, 10)))
+      .option('--wait-lock <seconds>', 'wait this long for a board another copro is provisioning', (v) => Number.parseFloat(v), 0)
+      .option('--update-lock', 'accept images whose sha256 differs from copro.lock, and rewrite it')
+      .addHelpText('after', examples(['copro apply manifests/nucleo-wb55-ble.yaml --simulate', 'copro apply copro.yaml --yes --junit report.xml', 'copro apply fleet.yaml --all --concurrency 8 --json > events.ndjson'])),
+  ).action(async (manifest: string, opts) => setExit(await (await import('./commands/apply.js')).applyCommand(manifest, opts)));
+
+  boardOptions(
+    program
+      .command('status')
+      .argument('[manifest]', 'manifest file (optional: also shows what it would change)')
+      .description('Print the board\'s state: FUS, stack, option bytes, and what the manifest would change.')
+      .option('--save <snapshot.json>', 'save the state as a snapshot (schemas/board-state.schema.json)')
+      .option('--json', 'print the state as JSON')
+      .addHelpText('after', examples(['copro status --simulate', 'copro status copro.yaml --save board.json'])),
+  ).action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/status.js')).statusCommand(manifest, opts)));
+
+  program
+    .command('identify')
+    .argument('<files...>', '.bin files')
+    .description('Identify coprocessor images by content: kind, stack type, version, sha256, known ST release, install address per device, warnings.')
+    .option('--json', 'JSON output')
+    .option('--device <device>', 'only this device\'s install address')
+    .addHelpText('after', examples(['copro identify binaries/*.bin', 'copro identify stm32wb5x_FUS_fw.bin --json']))
+    .action(async (files: string[], opts) => {
+      const { identifyCommand } = await import('./commands/identify.js');
+      const r = await identifyCommand(files, opts);
+      process.stdout.write(r.output);
+      setExit(r.exitCode);
+    });
+
+  program
+    .command('fetch')
+    .argument('[manifest]', 'manifest file', 'copro.yaml')
+    .description('Download the ST images a manifest needs (or a whole release) from their pinned URLs, verifying sha256.')
+    .option('--release <tag>', 'fetch every image of this STM32CubeWB release (e.g. v1.24.0)')
+    .option('--dest <dir>', 'destination folder', 'binaries')
+    .option('--json', 'JSON output')
+    .addHelpText('after', examples(['copro fetch copro.yaml', 'copro fetch --release v1.24.0 --dest ~/.cache/copro']))
+    .action(async (manifest: string, opts) => {
+      const { fetchCommand } = await import('./commands/fetch.js');
+      const r = await fetchCommand(manifest, opts);
+      process.stdout.write(r.output);
+      setExit(r.exitCode);
+    });
+
+  program
+    .command('devices')
+    .description('List attached ST-LINK probes and USB DFU devices (STM32_Programmer_CLI -l), to pick one by serial.')
+    .option('--cubeprogrammer <path>', 'path to STM32_Programmer_CLI')
+    .option('--simulate', 'list the simulated boards')
+    .option('--json', 'JSON output')
+    .addHelpText('after', examples(['copro devices', 'copro devices --simulate --json']))
+    .action(async (opts) => setExit(await (await import('./commands/boards.js')).boardsCommand(opts)));
+
+  program
+    .command('doctor')
+    .argument('[manifest]', 'manifest file (optional)')
+    .description('Check the environment (CubeProgrammer, probes, udev rules) and the board (safeboot, RDP, nSWboot0, stack not running).')
+    .option('--simulate', 'check the simulated board')
+    .option('--cubeprogrammer <path>', 'path to STM32_Programmer_CLI')
+    .option('--port <port>', 'usb1, swd, or a serial device')
+    .option('--serial <sn>', 'probe or DFU serial number')
+    .addHelpText('after', examples(['copro doctor', 'copro doctor --simulate']))
+    .action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(manifest, opts)));
+
+  const sim = program.command('sim').description('The simulated board(s) in .copro/sim/.');
+  sim
+    .command('reset')
+    .description('Put the simulated board back to the default (FUS 0.5.3, no stack) or to a saved state.')
+    .option('--state <snapshot.json>', 'a board state snapshot (schemas/board-state.schema.json)')
+    .option('--serial <sn>', 'which board (default: the default board)')
+    .option('--count <n>', 'create this many boards (a fleet)', (v) => Number.parseInt(v, 10))
+    .addHelpText('after', examples(['copro sim reset', 'copro sim reset --state test/fixtures/fus-1.2.0-ble-1.13.json', 'copro sim reset --count 8']))
+    .action(async (opts) => setExit(await (await import('./commands/sim.js')).simResetCommand(opts)));
+  sim
+    .command('show')
+    .description('Print the simulated board\'s full model (flash regions, option bytes, FUS) as JSON.')
+    .option('--serial <sn>', 'which board')
+    .action(async (opts) => setExit(await (await import('./commands/sim.js')).simShowCommand(opts)));
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    const err = e as Error & { code?: string; exitCode?: number };
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+    if (err.code?.startsWith('commander.')) return EXIT.INVALID_INPUT;
+    if (e instanceof CliError) {
+      process.stderr.write(`copro: ${err.message}\n`);
+      return err.exitCode ?? EXIT.INTERNAL;
+    }
+    const { describeError } = await import('./errors.js');
+    const d = describeError(e);
+    process.stderr.write(d.text);
+    return d.exitCode;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Faults a simulated board can be armed with (persisted in the board, consumed by the model when they fire):
+ * - `power-loss` / `unplug` at `download:<percent>`, `install`, `delete` or `reset`;
+ * - `hung-cli`: the fake STM32_Programmer_CLI never exits during -fwupgrade (field report P22);
+ * - `usb-late` (N s) / `usb-gone`: USB DFU comes back late / not at all after the next reset;
+ * - `corrupt-option-bytes`: at the next boot SFSA=0, SBRV=0x3FC00 -> safeboot (P29/P30/P35);
+ * - `exit-0-after-error`: the fake CLI prints its error but exits 0 (cli-transcripts/19 A, P38);
+ * - `fus-053-not-authentic-quirk`: the FUS 0.5.3 upgrade prints "Firmware not authentic!" although it
+ *   worked (P38, cli-transcripts/14 and 20).
+ */
+import type { Fault, SimBoard } from '../../generated/sim-board.js';
+
+export type { Fault };
+
+export class FaultSyntaxError extends Error {
+  constructor(text: string, why: string) {
+    super(`cannot arm fault ${JSON.stringify(text)}: ${why}. Expected one of: power-loss@download:<0-100>, power-loss@install, power-loss@delete, power-loss@reset (or unplug@...), hung-cli, usb-late:<seconds>, usb-gone, corrupt-option-bytes, exit-0-after-error, fus-053-not-authentic-quirk (suffix ! = persistent)`);
+    this.name = 'FaultSyntaxError';
+  }
+}
+
+const POINT = /^(download:(100|[1-9]?[0-9])|install|delete|reset)$/;
+const SIMPLE = ['hung-cli', 'usb-gone', 'corrupt-option-bytes', 'exit-0-after-error', 'fus-053-not-authentic-quirk'] as const;
+
+/** Parses the text form used by `copro sim fault` and tests (`power-loss@download:40`, `usb-late:12`, `hung-cli!`). */
+export function parseFault(text: string): Fault {
+  const t = text.trim();
+  const at = /^(power-loss|unplug)@(.+)$/.exec(t);
+  if (at) {
+    if (!POINT.test(at[2]!)) throw new FaultSyntaxError(text, `unknown point ${JSON.stringify(at[2])}`);
+    return { kind: at[1] as 'power-loss' | 'unplug', at: at[2]! };
+  }
+  const late = /^usb-late:([0-9]+(?:\.[0-9]+)?)$/.exec(t);
+  if (late) return { kind: 'usb-late', seconds: Number(late[1]) };
+  const persistent = t.endsWith('!');
+  const name = persistent ? t.slice(0, -1) : t;
+  if ((SIMPLE as readonly string[]).includes(name)) {
+    return persistent ? { kind: name as (typeof SIMPLE)[number], persistent: true } : { kind: name as (typeof SIMPLE)[number] };
+  }
+  throw new FaultSyntaxError(text, 'unknown fault');
+}
+
+export function describeFault(f: Fault): string {
+  if ('at' in f) return `${f.kind}@${f.at}`;
+  if ('seconds' in f) return `usb-late:${f.seconds}`;
+  return f.persistent ? `${f.kind}!` : f.kind;
+}
+
+/** Returns the board with the fault armed (pure). A second fault of the same kind and point replaces the first. */
+export function armFault(board: SimBoard, fault: Fault): SimBoard {
+  if ('at' in fault && !POINT.test(fault.at)) throw new FaultSyntaxError(describeFault(fault), `unknown point ${JSON.stringify(fault.at)}`);
+  const same = (f: Fault) => describeFault(f).replace(/!$/, '') === describeFault(fault).replace(/!$/, '') || (f.kind === 'usb-late' && fault.kind === 'usb-late');
+  return { ...board, faults: [...board.faults.filter((f) => !same(f)), fault] };
+}
+
+/** Removes armed faults (all, or those of one kind). */
+export function disarmFaults(board: SimBoard, kind?: Fault['kind']): SimBoard {
+  return { ...board, faults: kind ? board.faults.filter((f) => f.kind !== kind) : [] };
+}
+
+/** Whether a fault of that kind is armed (the fake CLI checks `hung-cli` and `exit-0-after-error` itself). */
+export function hasFault(board: SimBoard, kind: Fault['kind']): boolean {
+  return board.faults.some((f) => f.kind === kind);
+}
+
+/** Consumes one fault of that kind (kept when persistent). For tool-side faults the model does not see. */
+export function consumeFault(board: SimBoard, kind: Fault['kind']): { board: SimBoard; fired: boolean } {
+  const i = board.faults.findIndex((f) => f.kind === kind);
+  if (i < 0) return { board, fired: false };
+  const f = board.faults[i]!;
+  if ('persistent' in f && f.persistent) return { board, fired: true };
+  return { board: { ...board, faults: board.faults.filter((_, j) => j !== i) }, fired: true };
+}

@@ -1,0 +1,74 @@
+/**
+ * Where things are in a simulated chip's flash: the FUS area, the secure area (from SFSA up), the
+ * operator pages, footprints of images. Pure helpers over the device table (STM32WB.md §3).
+ */
+import { deviceByKey, sfsaToAddress, type Device } from '../../domain/devices.js';
+import { compareVersions } from '../../domain/version.js';
+import { SAFEBOOT_SBRV } from '../../domain/fus.js';
+import type { SimBoard } from '../../generated/sim-board.js';
+
+export function deviceOf(board: SimBoard): Device {
+  return deviceByKey(board.device.key);
+}
+
+/**
+ * Start of the FUS's own area. STM32WB.md §5: SFSA 0xF6 = the FUS 0.5.3 era, 0xF4 = no stack on a 1 MB part
+ * with FUS >= 1.0 (FUS 0.5.3 -> 1.x moved SFSA 0xF6 -> 0xF4, field report P38).
+ * Assumption (no source): on the smaller parts FUS lives above the flash end CPU1 sees (every ST table
+ * installs the FUS image at flash end - 6 pages, and stacks end at the flash end), so its area starts at TOP.
+ */
+export function fusAreaStart(device: Device, fusVersion: string): number {
+  if (device.key === 'STM32WB5xxG_1M' && compareVersions(fusVersion, '1.0.0') < 0) return 0x080f6000;
+  return device.top;
+}
+
+export function pageOf(device: Device, address: number): number {
+  return Math.floor((address - device.flashBase) / device.pageSize);
+}
+
+export function pageAddress(device: Device, page: number): number {
+  return device.flashBase + page * device.pageSize;
+}
+
+/** Secure area start = SFSA as an address. */
+export function secureStart(board: SimBoard): number {
+  return sfsaToAddress(deviceOf(board), board.optionBytes.sfsa);
+}
+
+/** SBRV for CPU2 booting at `address`: words from the flash base (fus-internals: SFSA 0xCB <-> SBRV 0x32C00). */
+export function sbrvFor(device: Device, address: number): number {
+  return (address - device.flashBase) >>> 2;
+}
+
+/** Option bytes corrupted: SFSA = 0 with SBRV 0x3FC00 boots CPU2 into safeboot (STM32WB.md §5). */
+export function isSafebootOptionBytes(board: SimBoard): boolean {
+  return board.optionBytes.sfsa === 0 && board.optionBytes.sbrv === SAFEBOOT_SBRV;
+}
+
+/** 16 KiB more for a FUSv2-only image (release notes v1.22.1 Warning 2: start_address - 0x4000). */
+export const FUSV2_ONLY_EXTRA_BYTES = 0x4000;
+
+/** Pages an installed image holds in the secure area: ceil(size/page) (+4 pages for FUSv2-only images on 4K parts). */
+export function footprintPages(device: Device, sizeBytes: number, fusV2Only: boolean): number {
+  return Math.ceil(sizeBytes / device.pageSize) + (fusV2Only ? FUSV2_ONLY_EXTRA_BYTES / device.pageSize : 0);
+}
+
+/** CubeProgrammer's SWD FUS operator: 8 KiB at 0x08000000 (sectors 0-1 on WB5x, 0-3 on WB1x). */
+export const FUS_OPERATOR_SIZE = 0x2000;
+
+export function overlaps(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
+  return aStart < bEnd && bStart < aEnd;
+}
+
+/** Boards where the ST v1.1.1 note applies: WB5xxC/E must update FUS 0.5.3/1.0.1 before anything else. */
+export function isLockupProne(board: SimBoard): boolean {
+  const key = board.device.key;
+  return (key === 'STM32WB5xxC_256K' || key === 'STM32WB5xxE_512K') && (board.fus.version === '0.5.3' || board.fus.version === '1.0.1');
+}
+
+/** STM32WB bootloader selection: nSWboot0=1 -> BOOT0 pin, nSWboot0=0 -> nBOOT0 bit; nBOOT1=1 selects system memory over SRAM. */
+export function bootsRomBootloader(board: SimBoard): boolean {
+  const ob = board.optionBytes;
+  const boot0 = ob.nSWboot0 === 1 ? board.device.boot0Pin : ob.nBOOT0 === 1 ? 0 : 1;
+  return boot0 === 1 && ob.nBOOT1 === 1;
+}

@@ -1,0 +1,358 @@
+/* Generated from schemas/sim-board.schema.json by scripts/gen-schema-types.mjs. Do not edit: edit the schema and run npm run gen:types. */
+
+/**
+ * This interface was referenced by `SimBoard`'s JSON-Schema
+ * via the `definition` "deviceKey".
+ */
+export type DeviceKey =
+  | 'STM32WB5xxG_1M'
+  | 'STM32WB5xxY_640K'
+  | 'STM32WB5xxE_512K'
+  | 'STM32WB5xxC_256K'
+  | 'STM32WB3xxE_512K'
+  | 'STM32WB3xxC_256K'
+  | 'STM32WB1xxC_320K';
+/**
+ * This interface was referenced by `SimBoard`'s JSON-Schema
+ * via the `definition` "attachment".
+ */
+export type Attachment =
+  | {
+      transport: 'usb';
+      serial: string;
+    }
+  | {
+      transport: 'swd';
+      probeSerial: string;
+      probeFirmware: string;
+      accessPort: number;
+      boardName: string;
+      /**
+       * The probe enumerates but cannot be opened (ST-LINK error DEV_CONNECT_ERR, cli-transcripts/16).
+       */
+      connectError?: boolean;
+      /**
+       * The probe is there but sees no target (unpowered, unwired).
+       */
+      targetAbsent?: boolean;
+    }
+  | {
+      transport: 'uart';
+      /**
+       * /dev/ttyACM0, COM3...
+       */
+      port: string;
+      description: string;
+      manufacturer: string;
+    };
+/**
+ * This interface was referenced by `SimBoard`'s JSON-Schema
+ * via the `definition` "version".
+ */
+export type Version = string;
+/**
+ * This interface was referenced by `SimBoard`'s JSON-Schema
+ * via the `definition` "fusError".
+ */
+export type FusError =
+  | 'NO_ERROR'
+  | 'IMG_NOT_FOUND'
+  | 'IMG_CORRUPT'
+  | 'IMG_NOT_AUTHENTIC'
+  | 'IMG_NOT_ENOUGH_SPACE'
+  | 'IMAGE_USRABORT'
+  | 'IMAGE_ERSERROR'
+  | 'IMAGE_WRTERROR'
+  | 'AUTH_TAG_ST_NOTFOUND'
+  | 'AUTH_TAG_CUST_NOTFOUND'
+  | 'AUTH_KEY_LOCKED'
+  | 'FW_ROLLBACK_ERROR'
+  | 'STATE_NOT_RUNNING'
+  | 'ERR_UNKNOWN';
+/**
+ * This interface was referenced by `SimBoard`'s JSON-Schema
+ * via the `definition` "fault".
+ */
+export type Fault =
+  | {
+      kind: 'power-loss' | 'unplug';
+      /**
+       * download:<percent>, install, delete or reset.
+       */
+      at: string;
+    }
+  | {
+      kind: 'hung-cli' | 'usb-gone' | 'corrupt-option-bytes' | 'exit-0-after-error' | 'fus-053-not-authentic-quirk';
+      /**
+       * Stays armed after it fired (default: fires once).
+       */
+      persistent?: boolean;
+    }
+  | {
+      kind: 'usb-late';
+      /**
+       * USB DFU comes back this many (modelled) seconds after the next reset.
+       */
+      seconds: number;
+    };
+
+/**
+ * One simulated STM32WB board as the simulator persists it (`.copro/sim/<serial>.json`): everything the chip, its FUS and its flash hold, plus armed faults, counters and a simulated clock. Addresses, option bytes and words are plain integers. Written only by src/drivers/simulator/store.ts.
+ */
+export interface SimBoard {
+  $schema?: string;
+  schemaVersion: 1;
+  /**
+   * The board's name in its folder (file <serial>.json): its USB DFU serial, or its probe serial.
+   */
+  serial: string;
+  device: {
+    key: DeviceKey;
+    /**
+     * 0x495 (WB5x/WB3x) or 0x494 (WB1x).
+     */
+    deviceId: number;
+    flashSizeKB: number;
+    uid64: string;
+    /**
+     * Revision ID as CubeProgrammer prints it (Rev Y).
+     */
+    revision: string;
+    /**
+     * Level of the BOOT0 pin (jumper): with nSWboot0=1 it selects the ROM bootloader (USB DFU).
+     */
+    boot0Pin: 0 | 1;
+    /**
+     * Target voltage the probe reports.
+     */
+    voltage: number;
+    /**
+     * How the host can reach the board: USB DFU, an ST-LINK probe (SWD), a UART port.
+     */
+    attachments: Attachment[];
+  };
+  /**
+   * False after an armed power loss / unplug; the next connection powers the board again (and FUS resumes what was interrupted).
+   */
+  powered: boolean;
+  /**
+   * What CPU2 runs: FUS, the installed wireless stack (or safeboot image), or the hardware safeboot (corrupted option bytes, SFSA=0 SBRV=0x3FC00).
+   */
+  cpu2: 'fus' | 'stack' | 'safeboot';
+  /**
+   * Why CPU2 is locked for good (WB5xxC/E on FUS 0.5.3/1.0.1 asked for anything but a FUS update, ST v1.1.1 note); null when not.
+   */
+  lockedUp: string | null;
+  fus: {
+    version: Version;
+    /**
+     * What the next FUS_GET_STATE answers while FUS runs (sticky until read).
+     */
+    state: 'FUS_IDLE' | 'WIRELESS_STACK_UPGRADE_ONGOING' | 'FUS_UPGRADE_ONGOING' | 'FUS_SERVICE_ONGOING' | 'FUS_ERROR';
+    error: FusError;
+    /**
+     * FUS_GET_STATE commands in a row; the second while the stack runs resets the chip into FUS.
+     */
+    consecutiveGetState: number;
+  };
+  /**
+   * FUS device info table words at 0x20030024 that are not derived from the rest (STM32WB.md §5; FUS 1.1.x dump in notes/fus-internals.md).
+   */
+  infoTable: {
+    word04: number;
+    safebootVersionWord: number;
+    fusMemorySizeWord: number;
+    deviceInfoWord: number;
+  };
+  /**
+   * The installed wireless stack (or safeboot image) in the secure area; null when none.
+   */
+  stack: null | InstalledImage;
+  /**
+   * Image bytes written below SFSA for FUS to find (FUS searches flash; the address argument is ignored).
+   */
+  staged: StagedImage[];
+  application: {
+    present: boolean;
+    start: number;
+    size: number;
+    sha256: string | null;
+    /**
+     * CubeProgrammer's SWD FUS operator overwrote 0x08000000..0x08001FFF.
+     */
+    clobberedByFusOperator: boolean;
+    /**
+     * Staged image bytes were written over part of it.
+     */
+    overwritten: boolean;
+  };
+  fusOperator: {
+    /**
+     * 0x495_FUS_Operator.bin sits at 0x08000000.
+     */
+    inFlash: boolean;
+    /**
+     * What the operator last wrote at 0x20010010 (FUS version) and 0x20010014 (stack version); stale until it runs again (field report P23).
+     */
+    sram1: null | {
+      fusVersionWord: number;
+      stackVersionWord: number;
+    };
+  };
+  /**
+   * A connection under reset cleared SRAM2a: the info table reads 0 until CPU2 runs again (cli-transcripts/18 f).
+   */
+  sram2aCleared: boolean;
+  optionBytes: {
+    /**
+     * 0xAA = level 0.
+     */
+    rdp: number;
+    /**
+     * Secure flash start page; only FUS moves it.
+     */
+    sfsa: number;
+    /**
+     * CPU2 boot vector in words from the flash base.
+     */
+    sbrv: number;
+    nSWboot0: 0 | 1;
+    nBOOT0: 0 | 1;
+    nBOOT1: 0 | 1;
+    ese: 0 | 1;
+  };
+  antiRollback:
+    | {
+        state: 'inactive';
+      }
+    | {
+        state: 'active';
+        /**
+         * Version word registered at activation: the installed stack's, or 0xFFFFFFFF when activated with no stack (AN5185 §2.4: no stack can ever be installed).
+         */
+        floorWord: number;
+      };
+  /**
+   * User keys stored in FUS; a FUS update deletes them.
+   */
+  userKeys: number;
+  customerAuthKey: 'none' | 'installed' | 'locked';
+  /**
+   * A FUS operation interrupted by power loss; FUS resumes it at the next boot.
+   */
+  pending: null | {
+    operation: 'install' | 'delete';
+    staged?: StagedImage;
+  };
+  /**
+   * Simulated time from which USB DFU enumerates again after a reset; null: it never comes back (until a power cycle).
+   */
+  usbAvailableAtMs: number | null;
+  faults: Fault[];
+  counters: {
+    resets: number;
+    connections: number;
+    cliProcesses: number;
+    fusCommands: number;
+    usbReenumerations: number;
+  };
+  clock: {
+    /**
+     * Monotonic simulated time (modelled device milliseconds).
+     */
+    ms: number;
+    /**
+     * Wall-clock epoch ms of the last save (real time since then counts, scaled by COPRO_SIM_SPEED).
+     */
+    wallAt: number;
+  };
+  /**
+   * Recent things the board did on its own (FUS resumed an install at boot...).
+   */
+  notes: string[];
+}
+/**
+ * This interface was referenced by `SimBoard`'s JSON-Schema
+ * via the `definition` "installedImage".
+ */
+export interface InstalledImage {
+  kind: 'stack' | 'safeboot';
+  version: Version;
+  build: number;
+  versionWord: number;
+  memorySizeWord: number;
+  /**
+   * Stack type name (BLE_Stack_full...), as recorded from the install.
+   */
+  type: string | null;
+  /**
+   * InfoStack type code the running stack reports.
+   */
+  typeCode: number | null;
+  fusV2Only: boolean;
+  /**
+   * Start of the installed image (= SFSA page address).
+   */
+  address: number;
+  /**
+   * Pages the secure area holds for it (image pages, plus 4 for a FUSv2-only image).
+   */
+  pages: number;
+  sha256: string;
+  name: string;
+}
+/**
+ * This interface was referenced by `SimBoard`'s JSON-Schema
+ * via the `definition` "stagedImage".
+ */
+export interface StagedImage {
+  address: number;
+  /**
+   * Bytes actually written (less than the file after a power loss mid-download).
+   */
+  size: number;
+  /**
+   * Of the whole file that was being written.
+   */
+  sha256: string;
+  name: string;
+  complete: boolean;
+  /**
+   * null when FUS would find no footer (not an image, or a partial write).
+   */
+  image: null | ImageView;
+}
+/**
+ * What FUS can learn from an image in flash: its footer, and whether its signature is one it accepts.
+ *
+ * This interface was referenced by `SimBoard`'s JSON-Schema
+ * via the `definition` "imageView".
+ */
+export interface ImageView {
+  kind: 'fus' | 'stack' | 'safeboot' | 'other';
+  version: Version;
+  build?: number;
+  versionWord: number;
+  memorySizeWord: number;
+  imageMagic: number;
+  fusV2Only: boolean;
+  /**
+   * Flash pages from the footer's memorySize.
+   */
+  pages: number;
+  signature: 'st' | 'customer';
+  /**
+   * st: a catalog image (genuine ST); simulated: an intact copro stand-in (genuine for the simulator); forged: anything else.
+   */
+  authenticity: 'st' | 'simulated' | 'forged';
+  /**
+   * For the two FUS 1.2.0 images (told apart by sha256 only).
+   */
+  fusVariant: 'for-fus-0.5.3' | 'from-fus-1.x' | null;
+  stackType: string | null;
+  families: ('STM32WB5x' | 'STM32WB3x' | 'STM32WB1x')[];
+  /**
+   * The ST image it is, or stands in for.
+   */
+  catalogSha256?: string;
+}
