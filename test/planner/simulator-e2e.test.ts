@@ -16,7 +16,7 @@ import type { BoardState } from '../../src/generated/board-state.js';
 import { collectImages } from '../../src/images/inventory.js';
 import type { AvailableImage } from '../../src/images/types.js';
 import { plan } from '../../src/planner/index.js';
-import type { Plan, Step, Target } from '../../src/planner/types.js';
+import type { Plan, Target } from '../../src/planner/types.js';
 import { runStep, FLASH_ONLY_STEPS, mergeFlashRead } from '../../src/runner/execute.js';
 import { board, target } from './fixtures.js';
 
