@@ -116,7 +116,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', examples(['copro doctor', 'copro doctor --simulate']))
     .action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(manifest, opts)));
 
-  const sim = program.command('sim').description('The simulated board(s) in .copro/sim/.');
+  const sim = program
+    .command('sim')
+    .description('The simulated board(s) in .copro/sim/ (or $COPRO_SIM_DIR).')
+    .addHelpText('after', examples(['copro sim reset', 'copro sim fault power-loss@install', 'copro sim show']));
   sim
     .command('reset')
     .description('Put the simulated board back to the default (FUS 0.5.3, no stack) or to a saved state.')
@@ -126,9 +129,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', examples(['copro sim reset', 'copro sim reset --state test/fixtures/fus-1.2.0-ble-1.13.json', 'copro sim reset --count 8']))
     .action(async (opts) => setExit(await (await import('./commands/sim.js')).simResetCommand(opts)));
   sim
+    .command('fault')
+    .argument('[spec]', 'power-loss@download:<0-100> | power-loss@install | power-loss@delete | power-loss@reset | unplug@... | hung-cli | usb-late:<s> | usb-gone | corrupt-option-bytes | exit-0-after-error | fus-053-not-authentic-quirk (suffix ! = every time)', '')
+    .description('Arm a fault on the simulated board, to rehearse what copro does when it happens.')
+    .option('--serial <sn>', 'which board')
+    .option('--clear', 'remove every armed fault')
+    .addHelpText('after', examples(['copro sim fault power-loss@install', 'copro sim fault usb-late:8', 'copro sim fault --clear']))
+    .action(async (spec: string, opts) => setExit(await (await import('./commands/sim.js')).simFaultCommand(spec, opts)));
+  sim
     .command('show')
     .description('Print the simulated board\'s full model (flash regions, option bytes, FUS) as JSON.')
     .option('--serial <sn>', 'which board')
+    .addHelpText('after', examples(['copro sim show', 'copro sim show --serial 207F38933036']))
     .action(async (opts) => setExit(await (await import('./commands/sim.js')).simShowCommand(opts)));
 
   return program;

@@ -43,6 +43,19 @@ export function simulatorDir(cwd = process.cwd()): string {
   return process.env.COPRO_SIM_DIR ?? path.join(cwd, '.copro', 'sim');
 }
 
+/**
+ * The in-process simulator runs at 10x the modelled device time unless COPRO_SIM_SPEED says otherwise
+ * (1 = real time, as benchmarks use; the fake STM32_Programmer_CLI defaults to real time).
+ */
+export const DEFAULT_SIM_SPEED = 10;
+export function simulatorSpeed(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.COPRO_SIM_SPEED;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SIM_SPEED;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`COPRO_SIM_SPEED must be a positive number (1 = real time); found ${JSON.stringify(raw)}`, EXIT.INVALID_INPUT);
+  return n;
+}
+
 export function stateDir(cwd = process.cwd()): string {
   return path.join(cwd, '.copro');
 }
@@ -131,7 +144,7 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
   const logFile = path.join(o.logDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${(o.serial ?? 'board').replace(/[^A-Za-z0-9_-]/g, '_')}.log`);
   if (o.simulated) {
     const { createSimulatorDriver } = await import('../drivers/simulator/index.js');
-    return createSimulatorDriver({ dir: simulatorDir(), serial: o.serial, transport: o.transport === 'usb' ? 'usb' : o.transport });
+    return createSimulatorDriver({ dir: simulatorDir(), serial: o.serial, transport: o.transport, speed: simulatorSpeed() });
   }
   const { createCubeProgrammerDriver } = await import('../drivers/cubeprogrammer/index.js');
   return createCubeProgrammerDriver({

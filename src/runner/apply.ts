@@ -75,8 +75,9 @@ interface Prepared {
 function describeStack(s: BoardState): string {
   if (s.stack.status === 'none') return 'none';
   if (s.stack.status === 'unknown') return 'unknown';
-  const type = s.stack.type && s.stack.type !== 'unknown' ? s.stack.type : 'stack (type not reported by FUS)';
-  return `${type} ${s.stack.version ?? 'unknown'}${s.stack.running === true ? ' (running)' : s.stack.running === false ? ' (not running)' : ''}`;
+  const known = s.stack.type && s.stack.type !== 'unknown';
+  const facts = [known ? '' : 'type not reported by FUS', s.stack.running === true ? 'running' : s.stack.running === false ? 'not running' : ''].filter(Boolean);
+  return `${known ? `${s.stack.type} ` : ''}${s.stack.version ?? 'unknown'}${facts.length ? ` (${facts.join(', ')})` : ''}`;
 }
 
 async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {

@@ -8,7 +8,7 @@ import { EventLog, fanOut, ndjsonSink, stamp } from '../../runner/events.js';
 import { junitFromEvents } from '../../runner/junit.js';
 import { checkPlansAgainstLock } from '../../runner/lockfile.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveSession, openDriver, stateDir, type CommonOptions, CliError } from '../session.js';
+import { resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, CliError } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { rendererFor, useColor } from '../output.js';
 import type { Plan } from '../../planner/types.js';
@@ -35,6 +35,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
     if (!opts.json) process.stdout.write(line + '\n');
   };
   const boards = await selectBoards(s, opts);
+  if (s.simulated) out(`(simulated board${boards.length > 1 ? 's' : ''} in ${simulatorDir()}, clock at ${simulatorSpeed()}x the modelled device time; COPRO_SIM_SPEED=1 for real time)`);
   const log = new EventLog();
   const emit = fanOut(log.sink, opts.json ? ndjsonSink((l) => process.stdout.write(l)) : undefined);
   const abort = new AbortController();

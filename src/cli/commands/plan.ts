@@ -5,7 +5,7 @@ import { plan, formatPlan } from '../../planner/index.js';
 import { readSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveSession, openDriver, stateDir, type CommonOptions, CliError } from '../session.js';
+import { resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { useColor } from '../output.js';
 
@@ -44,7 +44,7 @@ export async function planCommand(manifestFile: string, opts: PlanOptions): Prom
       if (plans.length > 1) process.stdout.write(`\n== board ${p.serial} ==\n`);
       process.stdout.write(formatPlan(p.plan, { color: useColor(opts) }) + '\n');
     }
-    if (s.simulated && !opts.state) process.stdout.write('(simulated board: .copro/sim/; images without a local file are deterministic stand-ins)\n');
+    if (s.simulated && !opts.state) process.stdout.write(`(simulated board in ${simulatorDir()}; images without a local file are deterministic stand-ins)\n`);
   }
   if (plans.some((p) => p.plan.status === 'refused')) return EXIT.REFUSED;
   if (opts.detailedExitcode && plans.some((p) => p.plan.status === 'changes')) return EXIT.CHANGES;

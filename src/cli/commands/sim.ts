@@ -27,3 +27,26 @@ export async function simShowCommand(opts: { serial?: string }): Promise<number>
   process.stdout.write(JSON.stringify(await sim.readSimulatedBoard(dir, serial), null, 2) + '\n');
   return EXIT.OK;
 }
+
+/** `copro sim fault <spec>`: arm a fault on a simulated board (power loss, unplug, hung CLI, late USB...), to rehearse recovery. */
+export async function simFaultCommand(spec: string, opts: { serial?: string; clear?: boolean }): Promise<number> {
+  const sim = await import('../../drivers/simulator/index.js');
+  const dir = simulatorDir();
+  const serial = opts.serial ?? (await sim.listSimulatedBoards(dir))[0];
+  if (!serial) throw new CliError(`no simulated board in ${dir}: run \`copro sim reset\``, EXIT.ENVIRONMENT);
+  const board = await sim.readSimulatedBoard(dir, serial);
+  if (opts.clear) {
+    await sim.writeSimulatedBoard(dir, sim.disarmFaults(board));
+    process.stdout.write(`simulated board ${serial}: faults cleared\n`);
+    return EXIT.OK;
+  }
+  let fault;
+  try {
+    fault = sim.parseFault(spec);
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.INVALID_INPUT);
+  }
+  await sim.writeSimulatedBoard(dir, sim.armFault(board, fault));
+  process.stdout.write(`simulated board ${serial}: armed ${sim.describeFault(fault)}\n`);
+  return EXIT.OK;
+}
