@@ -4,7 +4,10 @@ import { simulatorDir, CliError } from './session.js';
 import { EXIT } from './exit-codes.js';
 
 export interface BoardRef {
+  /** The serial number, or (portOnly) just a name for the board on that port in locks and reports. */
   serial: string;
+  /** No serial known: the one board on the port (STM32_Programmer_CLI picks the first one without sn=). */
+  portOnly?: boolean;
   name?: string;
   port?: string;
 }
@@ -33,5 +36,5 @@ export async function selectBoards(s: Resolved, opts: CommonOptions & { all?: bo
     if (picked.length === 0) throw new CliError(`no ${wantSwd ? 'ST-LINK probe' : 'USB DFU device'} attached (copro devices lists what is seen)`, EXIT.ENVIRONMENT);
     return picked.map((b) => ({ serial: b.serial }));
   }
-  return [{ serial: m.connection?.serial ?? s.port }];
+  return m.connection?.serial ? [{ serial: m.connection.serial }] : [{ serial: s.port, portOnly: true }];
 }

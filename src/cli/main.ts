@@ -63,6 +63,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .argument('[manifest]', 'manifest file (optional: also shows what it would change)')
       .description('Print the board\'s state: FUS, stack, option bytes, and what the manifest would change.')
       .option('--save <snapshot.json>', 'save the state as a snapshot (schemas/board-state.schema.json)')
+      .option('--full', 'over SWD, also read FUS and the stack (CubeProgrammer\'s FUS operator overwrites the first 8 KB of the application)')
       .option('--json', 'print the state as JSON')
       .addHelpText('after', examples(['copro status --simulate', 'copro status copro.yaml --save board.json'])),
   ).action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/status.js')).statusCommand(manifest, opts)));
@@ -152,7 +153,12 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((c) => {
     code = c;
   });
-  program.exitOverride();
+  // commander hands exitOverride only to commands created after it: set it on every command.
+  const override = (c: Command) => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
     return code;

@@ -7,5 +7,7 @@ export function useColor(opts: { color?: boolean }, stream: NodeJS.WriteStream =
 
 export function rendererFor(opts: { color?: boolean; json?: boolean }): 'default' | 'simple' | 'silent' {
   if (opts.json) return 'silent';
-  return useColor(opts) && process.env.CI === undefined ? 'default' : 'simple';
+  // The live renderer needs a real width: some CI pseudo-terminals report 0 columns (one character per line).
+  const wide = (process.stdout.columns ?? 0) >= 20;
+  return useColor(opts) && process.env.CI === undefined && wide ? 'default' : 'simple';
 }

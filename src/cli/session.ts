@@ -3,6 +3,7 @@
  * and a way to open a driver for a given board. The one place that turns CLI options into those.
  */
 import path from 'node:path';
+import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { loadManifest, resolveTarget, formatManifestIssues, type LoadedManifest } from '../manifest/index.js';
@@ -54,6 +55,16 @@ export function simulatorSpeed(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw new CliError(`COPRO_SIM_SPEED must be a positive number (1 = real time); found ${JSON.stringify(raw)}`, EXIT.INVALID_INPUT);
   return n;
+}
+
+/**
+ * Where board locks live, so that two copro processes never drive one board: a simulated board's lock sits
+ * with the board itself; a real board's is machine-wide (two checkouts or CI jobs on one bench see it).
+ */
+export function lockDir(simulated: boolean, env: NodeJS.ProcessEnv = process.env): string {
+  // COPRO_SIM_DIR set: the boards are simulated, in-process or behind the fake STM32_Programmer_CLI.
+  if (simulated || env.COPRO_SIM_DIR !== undefined) return path.join(simulatorDir(), '.locks');
+  return env.COPRO_LOCK_DIR ?? path.join(os.tmpdir(), 'copro-locks');
 }
 
 export function stateDir(cwd = process.cwd()): string {

@@ -11,7 +11,7 @@ import { catalogImages, currentName, loadCatalog, type CatalogImage } from './ca
 import { makeStandIn, verifyStandIn } from './standin.js';
 import type { AvailableImage } from './types.js';
 
-export type ImageProblemCode = 'SHA256_MISMATCH' | 'NOT_AN_IMAGE' | 'UNREADABLE' | 'MISSING_FILE';
+export type ImageProblemCode = 'SHA256_MISMATCH' | 'NOT_AN_IMAGE' | 'UNREADABLE' | 'MISSING_FILE' | 'TAMPERED' | 'WRONG_FAMILY';
 
 export interface ImageProblem {
   code: ImageProblemCode;
@@ -95,8 +95,15 @@ async function identifyLocal(file: string, pinned: string | undefined, family: F
         problem: { code: 'SHA256_MISMATCH', path: file, expected: pinned.toLowerCase(), actual: identity.sha256, message: `${file}: sha256 is ${identity.sha256}, the manifest pins ${pinned.toLowerCase()}; not using it` },
       };
     }
-    if (!explicit && family && identity.families.length > 0 && !identity.families.includes(family)) return { ok: 'skip' };
-    return { ok: true, image: { identity, path: file, name: path.basename(file), origin: identity.standInFor ? 'stand-in' : 'file' } };
+    if (identity.signature === 'simulated' && !identity.standInFor) {
+      // The stand-in marker with a digest that does not match: a modified file, usable by nothing.
+      return { ok: false, problem: { code: 'TAMPERED', path: file, actual: identity.sha256, message: `${file}: a copro stand-in whose content was modified (its digest does not match; sha256 ${identity.sha256}); not using it` } };
+    }
+    if (family && identity.families.length > 0 && !identity.families.includes(family)) {
+      if (!explicit) return { ok: 'skip' };
+      return { ok: false, problem: { code: 'WRONG_FAMILY', path: file, expected: family, actual: identity.families.join(', '), message: `${file}: an image for ${identity.families.join(', ')}, but the manifest's device is ${family} (expected ${family}, actual ${identity.families.join(', ')})` } };
+    }
+    return { ok: true, image: { identity, path: file, name: path.basename(file), origin: identity.standInFor ? 'stand-in' : 'file', ...(explicit ? { listed: true } : {}) } };
   } catch (e) {
     if (e instanceof FooterError) return { ok: false, problem: { code: 'NOT_AN_IMAGE', path: file, message: `${file}: not a coprocessor image: ${e.message}` } };
     const code = (e as NodeJS.ErrnoException).code;

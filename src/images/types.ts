@@ -53,4 +53,6 @@ export interface AvailableImage {
   /** Display name: the file name, or the catalog's latest name. */
   name: string;
   origin: 'file' | 'catalog' | 'stand-in';
+  /** Named one by one in the manifest's `images.files` (a deliberate choice, e.g. of an image not in the catalog). */
+  listed?: boolean;
 }

@@ -33,6 +33,8 @@ export interface Ctx {
   device: Device;
   warnings: string[];
   assumptions: string[];
+  /** Local images the planner may not use on this board (see select.usableImage), to explain a refusal. */
+  setAside?: readonly AvailableImage[];
 }
 
 export function initialModel(state: BoardState, device: Device): Model {

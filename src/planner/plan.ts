@@ -85,6 +85,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
   // Stand-ins (simulated images) only for the simulated board.
   const simulated = target.allowStandIns === true || target.transport === 'simulated' || state.source.driver === 'simulator';
   const usable = images.filter((i) => usableImage(i, simulated)).sort(compareImages(simulated));
+  ctx.setAside = images.filter((i) => i.path !== undefined && !usableImage(i, simulated));
 
   const installed = state.stack.status === 'installed';
   const wasRunning = state.cpu2 === 'stack' || state.stack.running === true;
@@ -488,9 +489,17 @@ function resolveStack(ctx: Ctx, usable: readonly AvailableImage[], replaceStack:
       );
     }
     const versions = [...new Set(ofType.filter((i) => forFamily(i, device.family)).map((i) => i.identity.version))].sort(semver.rcompare);
+    const setAside = (ctx.setAside ?? []).filter((i) => i.identity.kind === 'stack' && sameStackType(i.identity.stackType, type));
+    const why = (i: AvailableImage) =>
+      i.origin === 'stand-in' || i.identity.signature === 'simulated'
+        ? 'a simulated stand-in: only the simulated board takes it'
+        : i.identity.signature === 'none'
+          ? 'it has no signature trailer'
+          : 'not a known ST image (sha256 not in the catalog): name it in images.files to use it on purpose';
+    const asideText = setAside.length > 0 ? ` Set aside: ${setAside.map((i) => `${i.path ?? i.name} (${why(i)})`).join('; ')}.` : '';
     refuse(
       'IMAGE_MISSING',
-      `No ${type} image ${want.range} for ${device.family} among the ${usable.length} usable images (local files, ST catalog${target.transport === 'simulated' ? ', stand-ins' : ''})${versions.length > 0 ? `; available versions: ${versions.slice(0, 6).join(', ')}` : ''}.`,
+      `No ${type} image ${want.range} for ${device.family} among the ${usable.length} usable images (local files, ST catalog${target.transport === 'simulated' ? ', stand-ins' : ''})${versions.length > 0 ? `; available versions: ${versions.slice(0, 6).join(', ')}` : ''}.${asideText}`,
       'Put the stack file in binaries/ (or images.dir), run `copro fetch` for ST\'s catalog images, or widen `stack.version`.',
       'st-copro-images.json (every image ST published in STM32CubeWB v1.1.0..v1.24.0)',
     );

@@ -221,10 +221,15 @@ export function minimumFusFor(identity: ImageIdentity): FusMinimumRule & { note?
   };
 }
 
-/** WB5xxC/E still on FUS 0.5.3 or 1.0.1 must update FUS before any other operation (release notes v1.1.1). */
+/**
+ * WB5xxC/E still on FUS 0.5.3 or 1.0.1 must update FUS before any other operation (release notes v1.1.1).
+ * Applied to the WB3x 256K/512K parts too, on purpose: over USB/SWD they read back exactly like WB5xxC/E
+ * (device id 0x495, same flash size), so the drivers cannot tell them apart and never restart a stack there
+ * (src/drivers/early-fus.ts); updating FUS first is always allowed, so the stricter rule costs nothing.
+ */
 export const EARLY_FUS_UPDATE = {
   id: 'wb5x-c-e-fus-first',
-  devices: ['STM32WB5xxC_256K', 'STM32WB5xxE_512K'] as readonly DeviceKey[],
+  devices: ['STM32WB5xxC_256K', 'STM32WB5xxE_512K', 'STM32WB3xxC_256K', 'STM32WB3xxE_512K'] as readonly DeviceKey[],
   fusVersions: ['0.5.3', '1.0.1'] as readonly string[],
   /** The FUS they must reach before anything else (today: 1.2.0 via STEP 5/6; anything above 1.0.1). */
   mustReach: '>1.0.1',

@@ -18,6 +18,11 @@ export function usableImage(img: AvailableImage, simulated: boolean): boolean {
   const id = img.identity;
   if (id.signature === 'none') return false; // STM32WB.md §2: the v1.5.0 FUS without a signature trailer: never install it
   if ((img.origin === 'stand-in' || id.signature === 'simulated') && !simulated) return false;
+  // An image that is neither ST's (sha256 in the catalog) nor a verified stand-in may be forged or modified:
+  // copro cannot check ST's signature (only FUS can), so it never offers such a file as FUS or safeboot, and as
+  // a stack only when the manifest names it in images.files (a newer ST release, on purpose).
+  const known = id.catalog !== undefined || id.standInFor !== undefined;
+  if (!known && (id.kind !== 'stack' || img.listed !== true)) return false;
   return semver.valid(id.version) !== null;
 }
 

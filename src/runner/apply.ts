@@ -12,8 +12,9 @@ import { DriverError } from '../drivers/driver.js';
 import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Plan, Target } from '../planner/types.js';
-import { acquireBoardLock, type BoardLock } from './lock.js';
+import { acquireBoardLock, BoardLockedError, type BoardLock } from './lock.js';
 import { stamp, type EventSink } from './events.js';
+import { swdReadWouldDestroyApplication } from './swd-guard.js';
 import { runStep, FLASH_ONLY_STEPS, mergeFlashRead } from './execute.js';
 import { preflight } from './preflight.js';
 
@@ -86,35 +87,41 @@ async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
     p.lock = await acquireBoardLock(o.lockDir, spec.serial, { waitMs: o.waitLockMs });
     if (p.lock.recoveredFrom) o.log?.(`board ${spec.serial}: recovered a stale lock left by pid ${p.lock.recoveredFrom.pid} (${p.lock.recoveredFrom.command})`);
     p.driver = await spec.open();
+    const swdLoss = await swdReadWouldDestroyApplication(p.driver, o.target, o.signal);
+    if (swdLoss) {
+      p.result = finish(p, o, { result: 'refused', error: `SWD_APPLICATION_LOSS: ${swdLoss}`, errorCode: 'SWD_APPLICATION_LOSS' });
+      return;
+    }
     p.state = await p.driver.readState({ signal: o.signal });
     p.plan = o.plan({ state: p.state, target: o.target, images: o.images });
     o.emit(stamp({ type: 'plan', board: spec.serial, status: p.plan.status, steps: p.plan.steps.length, plan: p.plan }));
   } catch (e) {
     const err = e as Error;
-    p.result = {
-      serial: spec.serial,
-      name: spec.name,
+    const code = e instanceof BoardLockedError ? 'BOARD_LOCKED' : e instanceof DriverError ? e.code : err.name;
+    o.emit(stamp({ type: 'step-failed', board: spec.serial, step: 0, kind: 'read-state', error: err.message, code, durationMs: Date.now() - p.t0 }));
+    p.result = finish(p, o, {
       result: o.signal.aborted ? 'interrupted' : 'failed',
       error: err.message,
-      errorCode: e instanceof DriverError ? e.code : err.name,
+      errorCode: code,
       logFile: e instanceof DriverError ? e.details.logFile : p.driver?.info().logFile,
-      notes: [],
-      durationMs: Date.now() - p.t0,
-    };
-    o.emit(stamp({ type: 'step-failed', board: spec.serial, step: 0, kind: 'read-state', error: err.message, code: p.result.errorCode ?? 'ERROR', durationMs: Date.now() - p.t0 }));
+    });
   }
 }
 
 function finish(p: Prepared, o: ApplyOptions, r: Omit<BoardResult, 'serial' | 'name' | 'durationMs' | 'notes'> & { notes?: string[] }): BoardResult {
   const result: BoardResult = { serial: p.spec.serial, name: p.spec.name, notes: [], ...r, durationMs: Date.now() - p.t0 };
-  const s = result.finalState ?? p.state;
+  // FUS/stack only from a read that is still true: the final read, or the first one when nothing ran.
+  const nothingRan = result.result === 'up-to-date' || result.result === 'refused' || result.result === 'planned';
+  const s = result.finalState ?? (nothingRan ? p.state : undefined);
+  const uid64 = (s ?? p.state)?.device.uid64;
   o.emit(
     stamp({
       type: 'board-finished',
       board: p.spec.serial,
       result: result.result,
       durationMs: result.durationMs,
-      ...(s ? { uid64: s.device.uid64, fus: s.fus.version, stack: describeStack(s) } : {}),
+      ...(uid64 ? { uid64 } : {}),
+      ...(s ? { fus: s.fus.version, stack: describeStack(s) } : {}),
       ...(result.error ? { error: result.error } : {}),
       ...(result.logFile ? { logFile: result.logFile } : {}),
     }),

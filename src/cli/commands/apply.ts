@@ -8,7 +8,7 @@ import { EventLog, fanOut, ndjsonSink, stamp } from '../../runner/events.js';
 import { junitFromEvents } from '../../runner/junit.js';
 import { checkPlansAgainstLock } from '../../runner/lockfile.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, CliError } from '../session.js';
+import { resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, CliError, lockDir } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { rendererFor, useColor } from '../output.js';
 import type { Plan } from '../../planner/types.js';
@@ -54,7 +54,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
       boards.map((b) => ({
         serial: b.serial,
         name: b.name,
-        open: () => openDriver({ simulated: s.simulated, serial: b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs') }),
+        open: () => openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs') }),
       })),
       {
         target: s.target,
@@ -65,7 +65,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
         renderer: rendererFor(opts),
         emit,
         signal: abort.signal,
-        lockDir: path.join(stateDir(), 'locks'),
+        lockDir: lockDir(s.simulated),
         waitLockMs: (opts.waitLock ?? 0) * 1000,
         applicationFile: s.target.application?.file,
         checkPlans: async (plans) => {
@@ -117,7 +117,9 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
 
 export function exitCodeOf(results: readonly BoardResult[], interrupted: boolean): number {
   if (interrupted || results.some((r) => r.result === 'interrupted')) return EXIT.INTERRUPTED;
-  if (results.some((r) => r.result === 'failed')) return EXIT.BOARD_FAILED;
+  const failed = results.filter((r) => r.result === 'failed');
+  if (failed.some((r) => r.errorCode !== 'BOARD_LOCKED')) return EXIT.BOARD_FAILED;
+  if (failed.length > 0) return EXIT.ENVIRONMENT; // only locked boards: documented as an environment problem
   if (results.some((r) => r.result === 'refused')) return EXIT.REFUSED;
   if (results.some((r) => r.errorCode === 'NOT_CONFIRMED')) return EXIT.NOT_CONFIRMED;
   return EXIT.OK;

@@ -4,8 +4,9 @@ import type { BoardState } from '../../generated/board-state.js';
 import { plan, formatPlan } from '../../planner/index.js';
 import { readSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
+import { swdReadWouldDestroyApplication } from '../../runner/swd-guard.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError } from '../session.js';
+import { resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { useColor } from '../output.js';
 
@@ -23,10 +24,13 @@ export async function planCommand(manifestFile: string, opts: PlanOptions): Prom
   } else {
     const conn = s.loaded.manifest.connection;
     for (const b of await selectBoards(s, opts)) {
-      const lock = await acquireBoardLock(path.join(stateDir(), 'locks'), b.serial);
+      const lock = await acquireBoardLock(lockDir(s.simulated), b.serial);
       try {
-        const driver = await openDriver({ simulated: s.simulated, serial: b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs') });
+        const driver = await openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs') });
         try {
+          // Over SWD a full read runs the FUS operator over the application (P47): refuse first where policy says so.
+          const loss = await swdReadWouldDestroyApplication(driver, s.target);
+          if (loss) throw new CliError(`board ${b.serial}: refused (SWD_APPLICATION_LOSS): ${loss}`, EXIT.REFUSED);
           states.push({ serial: b.serial, state: await driver.readState() });
         } finally {
           await driver.close();

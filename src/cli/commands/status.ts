@@ -6,11 +6,12 @@ import { plan } from '../../planner/index.js';
 import { writeSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveSession, openDriver, stateDir, simulatorDir, transportOf, defaultManifestPath, type CommonOptions } from '../session.js';
+import { resolveSession, openDriver, stateDir, simulatorDir, transportOf, defaultManifestPath, type CommonOptions, lockDir } from '../session.js';
 import { selectBoards, type BoardRef } from '../boards.js';
 
 export interface StatusOptions extends CommonOptions {
   save?: string;
+  full?: boolean;
 }
 
 export function formatState(s: BoardState): string {
@@ -52,14 +53,19 @@ export async function statusCommand(manifestFile: string | undefined, opts: Stat
       list = await sim.listSimulatedBoards(simulatorDir());
     }
     boards = list.slice(0, 1).map((serial) => ({ serial }));
-  } else boards = [{ serial: port }];
+  } else boards = [{ serial: port, portOnly: true }];
   const results: { serial: string; state: BoardState }[] = [];
   for (const b of boards) {
-    const lock = await acquireBoardLock(path.join(stateDir(), 'locks'), b.serial);
+    const lock = await acquireBoardLock(lockDir(simulated), b.serial);
     try {
-      const driver = await openDriver({ simulated, serial: b.serial, port: b.port ?? port, transport, cubeprogrammer: opts.cubeprogrammer ?? s?.loaded.manifest.connection?.cubeprogrammer, logDir: path.join(stateDir(), 'logs') });
+      const driver = await openDriver({ simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? port, transport, cubeprogrammer: opts.cubeprogrammer ?? s?.loaded.manifest.connection?.cubeprogrammer, logDir: path.join(stateDir(), 'logs') });
       try {
-        results.push({ serial: b.serial, state: await driver.readState() });
+        // Over SWD, reading FUS runs CubeProgrammer's FUS operator over the application (P47): status reads only
+        // what is safe unless --full says the application may be lost.
+        const safeOnly = transport === 'swd' && !opts.full;
+        const state = await driver.readState({ scope: safeOnly ? 'flash' : 'full' });
+        if (safeOnly) state.notes.push('over SWD only the option bytes were read: reading FUS would overwrite the application (copro status --full to read it anyway)');
+        results.push({ serial: b.serial, state });
       } finally {
         await driver.close();
       }
