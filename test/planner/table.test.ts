@@ -2,7 +2,7 @@
  * The planner over the product of start states and targets. The expected steps are written from ST's
  * rules (STM32WB.md §4, release notes v1.24.0 STEP 4..8), not from the planner:
  *   FUS 0.5.3 -> 1.2.0 (for_fus_0_5_3) -> 2.2.0; FUS 1.0.x/1.1.x -> 1.2.0 (_1_2_0) -> 2.2.0; 1.2.0/2.0/2.1 -> 2.2.0;
- *   WB1x only from 1.2.0; a changed stack is deleted (before the FUS update, except on WB5xxC/E on 0.5.3/1.0.1,
+ *   WB1x only from 1.2.0; a changed stack is deleted (before the FUS update, except on WB5xxC/E (and WB3x 256K/512K, indistinguishable) on 0.5.3/1.0.1,
  *   which must update FUS before anything else) and installed; a kept stack is started after a FUS update.
  */
 import { describe, expect, it } from 'vitest';
@@ -48,7 +48,8 @@ function expected(device: DeviceKey, fus: string, situation: Situation, sc: Scen
     const via12 = semver.lt(fus, '1.2.0') ? ['1.2.0'] : [];
     return sc.fus === 'keep' && semver.lte(needFus, '1.2.0') ? via12 : [...via12, '2.2.0'];
   };
-  const early = (stackChanges: boolean) => (device === 'STM32WB5xxC_256K' || device === 'STM32WB5xxE_512K') && (fus === '0.5.3' || fus === '1.0.1') && stackChanges;
+  // ST names WB5xxC/E; WB3x 256K/512K read back identically (id 0x495, same flash), so they get the same rule.
+  const early = (stackChanges: boolean) => ['STM32WB5xxC_256K', 'STM32WB5xxE_512K', 'STM32WB3xxC_256K', 'STM32WB3xxE_512K'].includes(device) && (fus === '0.5.3' || fus === '1.0.1') && stackChanges;
   let stackChanges = situation !== 'target stack';
   let chain = fusChain(stackChanges);
   if (chain === undefined) return { refusal: 'NO_FUS_PATH' };
