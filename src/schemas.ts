@@ -4,22 +4,12 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ValidateFunction, ErrorObject } from 'ajv/dist/2020.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
-function findPackageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg) && existsSync(path.join(dir, 'schemas'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('copro: cannot find the package root (schemas/ folder)');
-    dir = parent;
-  }
-}
-
-/** The copro package's root folder (where `schemas/` and `binaries/` are). */
-export const PACKAGE_ROOT = findPackageRoot();
+export { PACKAGE_ROOT };
 
 export type SchemaName = 'manifest' | 'board-state' | 'plan' | 'catalog' | 'events' | 'lock' | 'sim-board';
 
@@ -39,13 +29,35 @@ export function loadSchema(name: SchemaName): object {
 
 let ajv: Ajv2020 | undefined;
 const validators = new Map<SchemaName, ValidateFunction>();
+const require = createRequire(import.meta.url);
+
+/** Options shared by the runtime compiler and scripts/build-validators.mjs (the precompiled ones must agree). */
+export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true } as const;
+
+/**
+ * `npm run build` precompiles every schema with ajv's standalone code into dist/validators/ (compiling them at
+ * start-up cost ~100 ms, bench/README.md F6). A precompiled validator is used only if it was built from the
+ * schema file as it is now (sha256 recorded in it); otherwise, and in tests run from src/, ajv compiles it here.
+ */
+function precompiled(name: SchemaName): ValidateFunction | undefined {
+  const file = path.join(PACKAGE_ROOT, 'dist', 'validators', `${name}.cjs`);
+  if (!existsSync(file)) return undefined;
+  const mod = require(file) as { default?: ValidateFunction; schemaSha256?: string };
+  const now = createHash('sha256').update(readFileSync(schemaPath(name))).digest('hex');
+  return mod.schemaSha256 === now ? mod.default : undefined;
+}
 
 /** A compiled validator; ajv is strict so a schema typo fails loudly here, not silently in the field. */
 export function validatorFor<T = unknown>(name: SchemaName): ValidateFunction<T> {
   let v = validators.get(name);
   if (!v) {
-    ajv ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    v = ajv.compile(loadSchema(name));
+    v = precompiled(name);
+    if (!v) {
+      // Loaded only when needed: the CLI's start-up does not pay for ajv's compiler otherwise.
+      const { Ajv2020: Ajv } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+      ajv ??= new Ajv(AJV_OPTIONS);
+      v = ajv.compile(loadSchema(name));
+    }
     validators.set(name, v);
   }
   return v as ValidateFunction<T>;

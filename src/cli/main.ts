@@ -5,9 +5,9 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../schemas.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { EXIT } from './exit-codes.js';
-import { CliError } from './session.js';
+import { CliError } from './cli-error.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

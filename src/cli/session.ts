@@ -24,16 +24,8 @@ export interface CommonOptions {
   color?: boolean;
 }
 
-/** An error the CLI turns into a message and an exit code (no stack trace). */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
+export { CliError } from './cli-error.js';
+import { CliError } from './cli-error.js';
 
 export function defaultManifestPath(cwd = process.cwd()): string {
   return path.join(cwd, 'copro.yaml');

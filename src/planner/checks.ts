@@ -97,11 +97,13 @@ export function checkBeforeTouching(ctx: Ctx, steps: readonly Step[]): void {
   if (target.transport === 'swd') {
     const blocked = steps.filter((s) => (s.kind === 'stack-delete' || s.kind === 'stack-install' || s.kind === 'fus-upgrade') && s.requires.fusVersion !== undefined && semver.satisfies(s.requires.fusVersion, R.SWD_FUS2_TOOL.fusRange));
     if (blocked.length > 0) {
-      const tool = target.toolVersion === undefined ? null : semver.coerce(target.toolVersion);
+      // The version the manifest/CLI gives, else the one the read-back's banner showed.
+      const toolText = target.toolVersion ?? (ctx.state.source.driver === 'cubeprogrammer' ? ctx.state.source.toolVersion : undefined);
+      const tool = toolText === undefined ? null : semver.coerce(toolText);
       if (tool !== null && semver.lt(tool, R.SWD_FUS2_TOOL.minTool)) {
         refuse(
           'TOOL_TOO_OLD',
-          `Step ${blocked[0]!.n} (${blocked[0]!.title}) runs with FUS ${blocked[0]!.requires.fusVersion} over SWD, which STM32CubeProgrammer ${target.toolVersion} cannot do (no FW_delete/install with FUS 2.x over ST-LINK before 2.20; field report P1).`,
+          `Step ${blocked[0]!.n} (${blocked[0]!.title}) runs with FUS ${blocked[0]!.requires.fusVersion} over SWD, which STM32CubeProgrammer ${toolText} cannot do (no FW_delete/install with FUS 2.x over ST-LINK before 2.20; field report P1).`,
           'Use USB DFU (BOOT0 high, `port: usb1`), or update STM32CubeProgrammer to 2.20 or newer.',
           R.SWD_FUS2_TOOL.source,
         );

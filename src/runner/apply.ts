@@ -15,7 +15,7 @@ import type { Plan, Target } from '../planner/types.js';
 import { acquireBoardLock, BoardLockedError, type BoardLock } from './lock.js';
 import { stamp, type EventSink } from './events.js';
 import { swdReadWouldDestroyApplication } from './swd-guard.js';
-import { runStep, FLASH_ONLY_STEPS, mergeFlashRead } from './execute.js';
+import { runStep, FLASH_ONLY_STEPS } from './execute.js';
 import { preflight } from './preflight.js';
 
 export type PlanFn = (input: { state: BoardState; target: Target; images: readonly AvailableImage[] }) => Plan;
@@ -134,6 +134,7 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
   const driver = p.driver!;
   const notes: string[] = [];
   let lastFull = p.state;
+  let latest: BoardState | undefined;
   const tasks: ListrTask[] = plan.steps.map((step) => ({
     title: `${step.n}. ${step.title}`,
     task: async (_ctx, task) => {
@@ -157,6 +158,7 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
       if (outcome.ok) {
         const s = outcome.state!;
         if (!FLASH_ONLY_STEPS.has(step.kind)) lastFull = s;
+        latest = s;
         o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: { fus: s.fus.version, cpu2: s.cpu2, stack: describeStack(s) } }));
         task.title = `${step.n}. ${step.title}: verified (FUS ${s.fus.version}, stack ${describeStack(s)})`;
         return;
@@ -179,10 +181,9 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
     title: 'Verify the board matches the manifest',
     task: async (_ctx, task) => {
       if (out.result) return task.skip('not run');
-      // After the late SWD steps a full read would run the FUS operator again and undo them (P47): the final
-      // check merges a flash-only read onto the last full read, taken after the last FUS step.
-      const last = plan.steps[plan.steps.length - 1];
-      const finalState = last && FLASH_ONLY_STEPS.has(last.kind) && lastFull ? mergeFlashRead(lastFull, await driver.readState({ signal: o.signal, scope: 'flash' })) : await driver.readState({ signal: o.signal });
+      // The last step was verified by its own read-back (merged onto the last full read after late SWD steps):
+      // re-planning from it is the convergence check, without another read (each costs CLI calls and resets).
+      const finalState = latest ?? (await driver.readState({ signal: o.signal }));
       const again = o.plan({ state: finalState, target: o.target, images: o.images });
       if (again.status !== 'up-to-date') {
         const msg = `the board did not converge: after the plan ran, copro still plans ${again.status === 'refused' ? 'a refusal' : `${again.steps.length} step(s)`} (${again.steps.map((s) => s.title).join('; ') || again.refusals.map((r) => r.code).join(', ')})`;

@@ -83,25 +83,33 @@ export async function identifyCommand(files: string[], opts: IdentifyOptions = {
       return { output: `copro identify: unknown device "${opts.device}" (a part number like STM32WB55RG, or one of ${known})\n`, exitCode: EXIT.INVALID_INPUT };
     }
   }
-  const entries: Entry[] = [];
-  for (const file of files) {
-    try {
-      const identity = await identifyFile(file);
-      const installs = devicesFor(identity, only).map((d) => {
-        const a = installAddress(identity, d);
-        return { device: d.key, address: hex(a.address), source: a.source, warnings: a.warnings };
-      });
-      entries.push({ file, identity, installAddress: installs });
-    } catch (e) {
-      if (e instanceof FooterError) entries.push({ file, error: { code: e.code, message: `not a coprocessor image: ${e.message}` } });
-      else {
-        const err = e as NodeJS.ErrnoException;
-        const message = err.code === 'ENOENT' ? `no such file: ${path.resolve(file)}` : err.code === 'EISDIR' ? `${file} is a folder (pass the .bin files)` : err.message;
-        entries.push({ file, error: { code: err.code ?? 'ERROR', message } });
-      }
+  // Several files in flight: reading and hashing overlap (bench/README.md, F7); output keeps the given order.
+  const entries: Entry[] = new Array(files.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      entries[i] = await identifyOne(files[i]!, only);
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
   const failed = entries.some((e) => 'error' in e);
   const output = opts.json ? JSON.stringify(entries, null, 2) + '\n' : entries.map(formatEntry).join('\n');
   return { output, exitCode: failed ? EXIT.INVALID_INPUT : EXIT.OK };
+}
+
+async function identifyOne(file: string, only: Device | undefined): Promise<Entry> {
+  try {
+    const identity = await identifyFile(file);
+    const installs = devicesFor(identity, only).map((d) => {
+      const a = installAddress(identity, d);
+      return { device: d.key, address: hex(a.address), source: a.source, warnings: a.warnings };
+    });
+    return { file, identity, installAddress: installs };
+  } catch (e) {
+    if (e instanceof FooterError) return { file, error: { code: e.code, message: `not a coprocessor image: ${e.message}` } };
+    const err = e as NodeJS.ErrnoException;
+    const message = err.code === 'ENOENT' ? `no such file: ${path.resolve(file)}` : err.code === 'EISDIR' ? `${file} is a folder (pass the .bin files)` : err.message;
+    return { file, error: { code: err.code ?? 'ERROR', message } };
+  }
 }

@@ -252,7 +252,8 @@ export class CubeProgrammerDriver implements Driver {
    * CubeProgrammer < 2.20 lacks FW_delete over ST-LINK (field reports P1, P2, P46).
    */
   private refuseFus2OverOldSwd(what: string, runningFus: string | undefined, installingFus?: string): void {
-    if (this.transport !== 'swd' || this.toolVersion === 'unknown' || compareVersions(this.toolVersion, MIN_TOOL_FOR_FUS2_OVER_SWD) >= 0) return;
+    // An unknown version (no call made yet) is treated as too old: never more forgiving than the tool.
+    if (this.transport !== 'swd' || (this.toolVersion !== 'unknown' && compareVersions(this.toolVersion, MIN_TOOL_FOR_FUS2_OVER_SWD) >= 0)) return;
     const fus2 = (v: string | undefined) => v !== undefined && v !== 'unknown' && Number(v.split('.')[0]) >= 2;
     const reason = fus2(runningFus)
       ? `FUS ${runningFus} runs on this board`

@@ -27,6 +27,6 @@ export interface CreateDriverOptions extends Omit<CubeProgrammerDriverOptions, '
 /** Locates STM32_Programmer_CLI, reads its version once, and returns a driver bound to one board. */
 export async function createCubeProgrammerDriver(o: CreateDriverOptions): Promise<CubeProgrammerDriver> {
   const found = locateCubeProgrammer({ ...o.locate, explicit: o.executable });
-  const toolVersion = o.toolVersion ?? (await cliVersion(found.executable, found.env));
-  return new CubeProgrammerDriver({ ...o, executable: found.executable, env: { ...found.env, ...o.env }, toolVersion });
+  // The version is taken from the banner of the first real call (every call prints it): no extra process.
+  return new CubeProgrammerDriver({ ...o, executable: found.executable, env: { ...found.env, ...o.env }, ...(o.toolVersion ? { toolVersion: o.toolVersion } : {}) });
 }

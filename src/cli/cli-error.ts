@@ -1,0 +1,10 @@
+/** An error the CLI turns into a message and an exit code (no stack trace). No dependencies: main.ts imports it at start-up. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
