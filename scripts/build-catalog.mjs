@@ -19,7 +19,7 @@ const check = args.includes('--check');
 const outIdx = args.indexOf('--out');
 const outFile = path.resolve(outIdx >= 0 ? args[outIdx + 1] : path.join(root, 'binaries', 'catalog.json'));
 const positional = args.filter((a, i) => !a.startsWith('--') && (outIdx < 0 || i !== outIdx + 1));
-const sourceFile = path.resolve(positional[0] ?? '/work/shared/reference/st-copro-images.json');
+const sourceFile = path.resolve(positional[0] ?? fileURLToPath(new URL('../../shared/reference/st-copro-images.json', import.meta.url)));
 
 const DEVICE_KEYS = ['STM32WB5xxG_1M', 'STM32WB5xxY_640K', 'STM32WB5xxE_512K', 'STM32WB5xxC_256K', 'STM32WB3xxE_512K', 'STM32WB3xxC_256K', 'STM32WB1xxC_320K'];
 const FAMILIES = ['STM32WB5x', 'STM32WB3x', 'STM32WB1x'];

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
@@ -6,7 +7,8 @@ import path from 'node:path';
 import { validatorFor, PACKAGE_ROOT } from '../../src/schemas.js';
 import { loadCatalog, findCatalogImage, catalogImages, catalogInstallAddress, currentName } from '../../src/images/catalog.js';
 
-const REFERENCE = '/work/shared/reference/st-copro-images.json';
+// CI clones the repo with shared/ beside it.
+const REFERENCE = fileURLToPath(new URL('../../../shared/reference/st-copro-images.json', import.meta.url));
 
 describe('binaries/catalog.json', () => {
   it('validates against schemas/catalog.schema.json', () => {
