@@ -10,7 +10,7 @@ import { openDriver, stateDir, transportOf, simulatorDir } from '../session.js';
 
 export interface Finding {
   check: string;
-  status: 'ok' | 'warn' | 'fail';
+  status: 'ok' | 'info' | 'warn' | 'fail';
   detail: string;
   fix?: string;
 }
@@ -29,7 +29,7 @@ export function diagnoseBoard(s: BoardState): Finding[] {
   if (s.stack.status === 'none') f.push({ check: 'stack', status: 'warn', detail: 'no wireless stack installed', fix: 'copro apply <manifest>' });
   if (s.application.clobberedByFusOperator) f.push({ check: 'application', status: 'fail', detail: 'the SWD FUS operator overwrote 0x08000000..0x08001FFF: the application is destroyed (P27, P47)', fix: 'set application.file in the manifest and run copro apply (it re-flashes), or flash it by hand' });
   if (s.antiRollback === 'active' && s.stack.status === 'none') f.push({ check: 'anti-rollback', status: 'fail', detail: 'anti-rollback is active with no stack installed: FUS registers 0xFFFFFFFF and refuses every stack (AN5185 §2.4, P7)', fix: 'none known: this board cannot take a wireless stack any more' });
-  for (const n of s.notes) f.push({ check: 'read-back', status: 'warn', detail: n });
+  for (const n of s.notes) f.push({ check: 'read-back', status: 'info', detail: n });
   return f;
 }
 
@@ -77,7 +77,7 @@ export async function doctorCommand(_manifest: string | undefined, opts: { simul
   } catch (e) {
     findings.push({ check: 'board', status: 'fail', detail: `cannot read the board: ${(e as Error).message}`, fix: 'check the cable, BOOT0 (USB DFU needs the ROM bootloader), or pass --port/--serial (copro devices)' });
   }
-  const mark = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
+  const mark = { ok: 'ok  ', info: 'note', warn: 'WARN', fail: 'FAIL' } as const;
   for (const f of findings) process.stdout.write(`${mark[f.status]} ${f.check}: ${f.detail}${f.fix ? `\n     fix: ${f.fix}` : ''}\n`);
   return findings.some((f) => f.status === 'fail') ? EXIT.ENVIRONMENT : EXIT.OK;
 }
