@@ -6,11 +6,9 @@
  * (the upgrade chain 0.5.3/1.x -> 1.2.0 -> 2.x, STM32WB.md §4; they are small), FUS images matching an
  * explicit FUS version/range, and the newest image of its stack type matching its version range.
  */
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { assertValid } from '../../schemas.js';
+import { loadManifest, ManifestError, formatManifestIssues } from '../../manifest/index.js';
 import type { CoproManifest } from '../../generated/manifest.js';
 import { deviceFromName, type Family } from '../../domain/devices.js';
 import { compareVersions, isValidRange, satisfies } from '../../domain/version.js';
@@ -54,8 +52,9 @@ export function recordsForManifest(m: CoproManifest, release?: string): CatalogI
   return [...picked.values()];
 }
 
+/** The same loader as every other command: errors with file:line:column and the nearest valid key. */
 async function readManifestFile(file: string): Promise<CoproManifest> {
-  return assertValid<CoproManifest>('manifest', parseYaml(await readFile(file, 'utf8')), file);
+  return (await loadManifest(file)).manifest;
 }
 
 export async function fetchCommand(manifestFile: string | undefined, opts: FetchCommandOptions = {}): Promise<{ output: string; exitCode: number }> {
@@ -69,6 +68,7 @@ export async function fetchCommand(manifestFile: string | undefined, opts: Fetch
     try {
       manifest = await readManifestFile(file);
     } catch (e) {
+      if (e instanceof ManifestError) return { output: `${formatManifestIssues(e.issues)}\ncopro: the manifest is invalid; nothing was done.\n`, exitCode: EXIT.INVALID_INPUT };
       return { output: `copro fetch: ${(e as Error).message}\n`, exitCode: EXIT.INVALID_INPUT };
     }
   } else if (!opts.release || (manifestFile !== undefined && manifestFile !== 'copro.yaml')) {
