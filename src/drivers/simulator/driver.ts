@@ -247,16 +247,21 @@ export class SimulatorDriver implements Driver {
       if (mustUpdateFusFirst(inFus)) {
         return { ...inFus, notes: [...inFus.notes, `CPU2 was left in FUS: on a ${inFus.device.flashSizeKB} KB part with FUS ${inFus.fus.version} nothing but a FUS update may run (release notes v1.1.1)`] };
       }
-      const restarted = x.run({ op: 'startStack' });
-      const running = restarted.ok && x.board.cpu2 === 'stack';
-      return {
-        ...inFus,
-        cpu2: running ? 'stack' : inFus.cpu2,
-        fus: running ? { ...inFus.fus, state: 'FUS_ERROR', error: 'STATE_NOT_RUNNING' } : inFus.fus,
-        stack: { ...inFus.stack, running },
-        notes: [...inFus.notes, running ? 'versions read in FUS mode (FUS started, then the stack started again: two resets)' : `the stack did not start again: ${restarted.message ?? restarted.error ?? 'no answer'}`],
-      };
+      return this.restartStackAfterRead(x, inFus, 'versions read in FUS mode (FUS started, then the stack started again: two resets)');
     });
+  }
+
+  /** Starts the installed stack again after a read that switched CPU2 to FUS, and reports the board as it then is. */
+  private restartStackAfterRead(x: Exchange, inFus: BoardState, restartedNote: string): BoardState {
+    const restarted = x.run({ op: 'startStack' });
+    const running = restarted.ok && x.board.cpu2 === 'stack';
+    return {
+      ...inFus,
+      cpu2: running ? 'stack' : inFus.cpu2,
+      fus: running ? { ...inFus.fus, state: 'FUS_ERROR', error: 'STATE_NOT_RUNNING' } : inFus.fus,
+      stack: { ...inFus.stack, running },
+      notes: [...inFus.notes, running ? restartedNote : `the stack did not start again: ${restarted.message ?? restarted.error ?? 'no answer'}`],
+    };
   }
 
   /**
@@ -270,15 +275,7 @@ export class SimulatorDriver implements Driver {
     if (!got.ok) return { ...inFus, notes: [...inFus.notes, `FUS could not be reached through the operator: ${got.message ?? got.error ?? 'no answer'}`] };
     const notes = [...inFus.notes, "reading over SWD ran CubeProgrammer's FUS operator: the application's first sectors were overwritten and nSWboot0 set to 0"];
     if (inFus.stack.status !== 'installed' || (x.board.cpu2 as string) !== 'fus' || mustUpdateFusFirst(inFus)) return { ...inFus, notes };
-    const restarted = x.run({ op: 'startStack' });
-    const running = restarted.ok && (x.board.cpu2 as string) === 'stack';
-    return {
-      ...inFus,
-      cpu2: running ? 'stack' : inFus.cpu2,
-      fus: running ? { ...inFus.fus, state: 'FUS_ERROR', error: 'STATE_NOT_RUNNING' } : inFus.fus,
-      stack: { ...inFus.stack, running },
-      notes: [...notes, running ? 'reading over SWD started FUS; the installed stack was started again' : 'reading over SWD started FUS, and the stack did not start again'],
-    };
+    return this.restartStackAfterRead(x, { ...inFus, notes }, 'reading over SWD started FUS; the installed stack was started again');
   }
 
   async startFus(opts?: OperationOptions): Promise<OperationReport> {
