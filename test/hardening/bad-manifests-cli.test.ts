@@ -6,25 +6,16 @@
  * (projectRoot = bad/), so `../` paths escape the project exactly as there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CORPUS_DIR, corpusEntries } from '../manifest/corpus.js';
 import { resetBoard } from '../../src/drivers/simulator/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { MAX_MANIFEST_BYTES } from '../../src/manifest/index.js';
-import { REPO, SERIAL, boardBytes, makeProject, runCli, type Project } from './helpers.js';
+import { SERIAL, boardBytes, makeProject, runCli, type Project } from './helpers.js';
 
-const CORPUS = path.join(REPO, 'test', 'manifest', 'bad');
-
-interface Expected {
-  code: string;
-  line: number;
-  column: number;
-  message: string;
-  hint?: string;
-}
-
-const table = JSON.parse(await readFile(path.join(CORPUS, 'expected.json'), 'utf8')) as Record<string, Expected | Expected[] | string>;
-const entries = Object.entries(table).filter(([k]) => !k.startsWith('$')) as [string, Expected | Expected[]][];
+const CORPUS = CORPUS_DIR;
+const entries = corpusEntries;
 
 let project: Project;
 let bad: string;

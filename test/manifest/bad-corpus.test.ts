@@ -3,23 +3,15 @@
  * lists (code, line, column, message substring), and nothing else.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CORPUS_DIR, corpusEntries } from './corpus.js';
 import { loadManifest, parseManifest, ManifestError, MAX_MANIFEST_BYTES, type ManifestIssue } from '../../src/manifest/index.js';
 
-const BAD = path.join(import.meta.dirname, 'bad');
+const BAD = CORPUS_DIR;
 
-interface Expected {
-  code: string;
-  line: number;
-  column: number;
-  message: string;
-  hint?: string;
-}
-
-const table = JSON.parse(await readFile(path.join(BAD, 'expected.json'), 'utf8')) as Record<string, Expected | Expected[] | string>;
-const entries = Object.entries(table).filter(([k]) => !k.startsWith('$')) as [string, Expected | Expected[]][];
+const entries = corpusEntries;
 
 async function issuesOf(load: () => Promise<unknown>): Promise<ManifestIssue[]> {
   try {
