@@ -2,14 +2,10 @@
  * The STM32WB devices copro knows, keyed as ST's release-note tables are (STM32WB.md §3).
  * TOP is the address below which CPU2 images go; on 1 MB parts FUS lives in 0x080F4000..0x080FFFFF.
  */
-export type DeviceKey =
-  | 'STM32WB5xxG_1M'
-  | 'STM32WB5xxY_640K'
-  | 'STM32WB5xxE_512K'
-  | 'STM32WB5xxC_256K'
-  | 'STM32WB3xxE_512K'
-  | 'STM32WB3xxC_256K'
-  | 'STM32WB1xxC_320K';
+import type { BoardState } from '../generated/board-state.js';
+
+/** Device keys as schemas/board-state.schema.json defines them (the one source of truth), less "unknown". */
+export type DeviceKey = Exclude<BoardState['device']['key'], 'unknown'>;
 
 export type Family = 'STM32WB5x' | 'STM32WB3x' | 'STM32WB1x';
 
