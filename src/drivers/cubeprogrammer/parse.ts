@@ -472,7 +472,9 @@ function parseHeaderLine(line: string, header: () => ConnectHeader): boolean {
       break;
     }
     case 'deviceId': {
-      const id = parseHex(value);
+      // The DBGMCU device id is 12 bits, printed `0x495` or `0x0495` (cli-transcripts/01, 14, 16): anything
+      // else is not a device id, and the header stays without one (the driver then refuses, never guesses).
+      const id = /^0x[0-9a-f]{3,4}$/i.test(value.trim()) ? parseHex(value) : undefined;
       if (id !== undefined) h.deviceId = id;
       if (key === 'chip id') h.transport = 'uart';
       break;
@@ -553,7 +555,7 @@ function parseListLine(line: string, section: Section, st: ListState): boolean {
     if (key === 'serial number' || key === 'sn') cur.serial = value;
     else if (key === 'product id') cur.productId = value;
     else if (key === 'firmware version' || key === 'fw version') cur.firmware = value;
-    else if (key === 'device id') cur.deviceId = parseHex(value);
+    else if (key === 'device id') cur.deviceId = /^0x[0-9a-f]{3,4}$/i.test(value.trim()) ? parseHex(value) : undefined;
     else if (!/^(usb bus number|usb address number|usb speed|manuf\. id)$/.test(key)) return false;
     return true;
   }
