@@ -88,13 +88,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('[manifest]', 'manifest file', 'copro.yaml')
     .description('Download the ST images a manifest needs (or a whole release) from their pinned URLs, verifying sha256.')
     .option('--release <tag>', 'fetch every image of this STM32CubeWB release (e.g. v1.24.0)')
-    .option('--dest <dir>', 'destination folder', 'binaries')
+    .option('--dest <dir>', 'destination folder (default: the manifest\'s images.dir, where plan and apply look)')
     .option('--json', 'JSON output')
     .addHelpText('after', examples(['copro fetch copro.yaml', 'copro fetch --release v1.24.0 --dest ~/.cache/copro']))
     .action(async (manifest: string, opts) => {
       const { fetchCommand } = await import('./commands/fetch.js');
       const r = await fetchCommand(manifest, opts);
       process.stdout.write(r.output);
+      if (r.errors) process.stderr.write(r.errors);
       setExit(r.exitCode);
     });
 
