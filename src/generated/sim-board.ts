@@ -438,7 +438,10 @@ export interface ImageView {
    * Flash pages from the footer's memorySize.
    */
   pages: number;
-  signature: 'st' | 'customer';
+  /**
+   * Which authentication tag the signature footer carries; none: a footer without any signature (FUS answers AUTH_TAG_ST_NOTFOUND).
+   */
+  signature: 'st' | 'customer' | 'none';
   /**
    * st: a catalog image (genuine ST); simulated: an intact copro stand-in (genuine for the simulator); forged: anything else.
    */

@@ -257,8 +257,10 @@ describe('hazards ST documents', () => {
     const viewed = viewImage(bytes, 'stm32wb5x_BLE_Stack_full_fw.bin');
     const r = install(makeBoard({ fusVersion: '1.2.0' }), { address: 0x080c7000, size: viewed.size, sha256: viewed.sha256, name: 'x.bin', image: viewed.image });
     expect(r.upgrade.error).toBe('IMG_NOT_AUTHENTIC');
-    const customer = { ...viewed.image!, signature: 'customer' as const };
-    const c = install(makeBoard({ fusVersion: '1.2.0' }), { address: 0x080c7000, size: viewed.size, sha256: viewed.sha256, name: 'x.bin', image: customer });
+    // An intact (authentic) image double-signed by a customer: FUS checks ST's signature first, then the customer's.
+    const intact = standInWrite(IMG.BLE_FULL_1_13_0, 0x080c7000);
+    const customer = { ...intact.image!, signature: 'customer' as const };
+    const c = install(makeBoard({ fusVersion: '1.2.0' }), { ...intact, image: customer });
     expect(c.upgrade.error).toBe('AUTH_TAG_CUST_NOTFOUND');
   });
 

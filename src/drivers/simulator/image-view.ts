@@ -31,9 +31,12 @@ export function viewImage(bytes: Uint8Array, fileName?: string): ViewedBytes {
   return { sha256, size: bytes.length, image: viewOfIdentity(identity), identity };
 }
 
-/** The FUS-side view of an identity; null when FUS would find no footer (e.g. the trailer-less v1.5.0 FUS). */
+/**
+ * The FUS-side view of an identity; null when FUS would find no footer (e.g. the trailer-less v1.5.0 FUS).
+ * A footer without a signature footer is still an image FUS finds: it answers AUTH_TAG_ST_NOTFOUND (signature 'none').
+ */
 export function viewOfIdentity(identity: ImageIdentity): ImageView | null {
-  if (identity.signature === 'none' || identity.imageMagic === 0) return null;
+  if (identity.imageMagic === 0) return null;
   const authenticity: ImageView['authenticity'] = identity.standInFor ? 'simulated' : findCatalogImage(identity.sha256) ? 'st' : 'forged';
   const names = identity.catalog?.names ?? [];
   const fusVariant: ImageView['fusVariant'] =
@@ -46,7 +49,7 @@ export function viewOfIdentity(identity: ImageIdentity): ImageView | null {
     imageMagic: identity.imageMagic >>> 0,
     fusV2Only: identity.fusV2Only,
     pages: identity.flashPages,
-    signature: identity.signature === 'customer' ? 'customer' : 'st',
+    signature: identity.signature === 'customer' ? 'customer' : identity.signature === 'none' ? 'none' : 'st',
     authenticity,
     fusVariant,
     stackType: identity.stackType ?? null,

@@ -46,6 +46,15 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
     return fail('WRITE_PROTECTED', `pages ${firstPage}..${lastPage} reach the secure area (SFSA 0x${sfsa.toString(16).toUpperCase()} = 0x${secureStart(b).toString(16).toUpperCase()}): erase of page ${Math.max(firstPage, sfsa)} failed`);
   }
   const pages = lastPage - firstPage + 1;
+  if (run.takeFault('erase-fail')) {
+    // fidelity: ERASE-FAIL. Field report (community td-p/311243, CLI 2.4.0 over DFU): "erasing sector ... failed", at
+    // random. The pages before the failing one are erased (their old content is gone), nothing is written.
+    const failedFromPage = Math.min(lastPage, firstPage + 1);
+    destroyRange(run, pageAddress(device, firstPage), pageAddress(device, failedFromPage), 'write');
+    run.countPages('erase', area, failedFromPage - firstPage);
+    run.emit({ type: 'erase', firstPage, lastPage, failedFromPage, ms: eraseMs(failedFromPage - firstPage + 1) });
+    return fail('ERASE_FAILED', `erasing sector ${failedFromPage} failed (pages ${firstPage}..${failedFromPage - 1} were erased, nothing was written)`);
+  }
   const hitApp = destroyRange(run, pageAddress(device, firstPage), pageAddress(device, lastPage + 1), 'write');
   run.emit({ type: 'erase', firstPage, lastPage, ms: eraseMs(pages) });
   run.countPages('erase', area, pages);

@@ -1,12 +1,12 @@
 /** The FUS state machine: FUS_GET_STATE, the gate every FUS command passes, FW_DELETE, START_WS, anti-rollback, keys. */
 import { compareVersions, BLANK_VERSION_WORD } from '../../../domain/version.js';
 import type { SimBoard, FusError } from '../../../generated/sim-board.js';
-import { deviceOf, fusAreaStart, pageOf, sbrvFor, isLockupProne } from '../layout.js';
+import { deviceOf, fusAreaStart, pageOf, sbrvFor, isLockupProne, FUSV2_ONLY_EXTRA_BYTES } from '../layout.js';
 import { TIMING } from '../timing.js';
-import { fusRefuses } from './install.js';
+import { fusRefuses, keepsNvmArea } from './install.js';
 import { prepareSwdFus, writeOperatorVersions } from './operator.js';
 import { resetChip, cutPower } from './power.js';
-import { IDLE, NOT_RUNNING, UNKNOWN_ERROR, Run, fail, type FusStatus, type SimOutcome } from './types.js';
+import { IDLE, NOT_RUNNING, UNKNOWN_ERROR, Run, fail, resolveOutcome, type FusStatus, type SimOutcome } from './types.js';
 
 // ---------------------------------------------------------------- FUS state
 
@@ -27,6 +27,7 @@ export function answerGetState(run: Run): FusStatus {
   const b = run.b;
   if (b.lockedUp !== null) return UNKNOWN_ERROR;
   if (b.cpu2 === 'safeboot') return NOT_RUNNING; // P29/P30/P35: FUS cannot be started, reads v0.0.0
+  if (b.cpu2 === 'fus' && b.fusDamaged !== null) return { ...UNKNOWN_ERROR }; // fidelity: FUS-DAMAGED (m-p/106679)
   if (b.cpu2 === 'stack') {
     b.fus.consecutiveGetState++;
     // FAQ ta-p/722270: "If the user application sends two consecutive FUS_GET_STATE commands, the wireless stack boots again on FUS."
@@ -77,11 +78,21 @@ export function fusGate(run: Run, command: string, isFusUpdate = false): SimOutc
     // community m-p/63529: FUS commands sent while the wireless stack runs are not understood.
     return fail('STATE_NOT_RUNNING', `${command}: FUS is not running (the wireless stack is); send FUS_GET_STATE twice first`, { status: NOT_RUNNING });
   }
+  if (b.fusDamaged !== null && command !== 'FUS_START_WS') {
+    // fidelity: FUS-DAMAGED. Field report (community m-p/106679, STM32WB5MMG, power removed during a FUS update): every
+    // FUS install fails with FUS_STATE_ERR_UNKNOWN, SBRV stays; ST: "the FUS managing the secure updates has been
+    // damaged", the current stack still runs but can never be updated again.
+    const status: FusStatus = { ...UNKNOWN_ERROR };
+    setReport(b, status);
+    return fail('ERR_UNKNOWN', `${command}: FUS is damaged for good (${b.fusDamaged}); the installed stack still runs, nothing can be installed any more`, { status });
+  }
   if (b.optionBytes.rdp !== 0xaa) {
-    // STM32WB.md §4: refuse while RDP is not 0xAA. Field report P39: RDP 0xBB -> "Firmware not authentic!".
+    // fidelity: RDP-FUS. Refuse while RDP is not 0xAA. Field report (community m-p/266630): FUS 0.5.3 update with RDP
+    // 0xBB -> "Error: Firmware not authentic!", and afterwards SFSA = 0, nothing to do (observed once: modelled for a FUS update).
     const error: FusError = command === 'FW_UPGRADE' ? 'IMG_NOT_AUTHENTIC' : 'ERR_UNKNOWN';
     const status: FusStatus = { state: 'FUS_ERROR', error };
     setReport(b, status);
+    if (command === 'FW_UPGRADE' && isFusUpdate) b.pending = { operation: 'option-bytes', outcome: 'ob-corrupt' };
     return fail(error, `${command} refused: RDP is 0x${b.optionBytes.rdp.toString(16).toUpperCase()}, FUS operations need level 0 (0xAA)`, { status });
   }
   if (!isFusUpdate && isLockupProne(b)) {
@@ -150,7 +161,9 @@ export function fwDelete(run: Run): SimOutcome {
   }
   const loss = run.takePowerLoss('delete');
   if (loss) {
-    b.pending = { operation: 'delete' };
+    // fidelity: PL-DELETE. FUS resumes the delete at the next boot (ST, community td-p/272587), or the option bytes
+    // are corrupted (same thread; safeboot, P29/P30).
+    b.pending = { operation: 'delete', outcome: resolveOutcome(run, loss, 'delete') };
     setReport(b, { state: 'FUS_SERVICE_ONGOING', error: 'NO_ERROR' });
     run.emit({ type: 'wait', reason: 'FW_DELETE', ms: TIMING.deleteMs / 2 });
     cutPower(run, loss);
@@ -168,7 +181,8 @@ export function removeStack(run: Run): void {
   const b = run.b;
   const device = deviceOf(b);
   // community 166069: SFSA 0xCE -> 0xF4 after delete on a 1M part: the secure area shrinks back to FUS.
-  const fusStart = fusAreaStart(device, b.fus.version);
+  // FUS2-NVM: FW_DELETE keeps the 16 KiB NVM area once a FUS_v2-only image was installed (v1.23.0 release notes).
+  const fusStart = fusAreaStart(device, b.fus.version) - (keepsNvmArea(b, { fusV2Only: false }) ? FUSV2_ONLY_EXTRA_BYTES : 0);
   if (b.stack) run.countPages('erase', 'secure', b.stack.pages);
   b.stack = null;
   b.optionBytes = { ...b.optionBytes, sfsa: pageOf(device, fusStart), sbrv: sbrvFor(device, fusStart) };
@@ -187,6 +201,8 @@ export function startStack(run: Run): SimOutcome {
     // Field report P7: "Error: Start Wireless Stack Operation Failure!" when no stack can be started.
     return fusRefuses(run, 'IMG_NOT_FOUND', 'FUS_ERROR', 'FUS_START_WS: no wireless stack is installed');
   }
+  // Only START_WS (or the stack's own request) leaves FUS for good (ST FAQ ta-p/722270).
+  b.fusRequested = false;
   if (!resetChip(run, 'FUS_START_WS')) return fail('POWER_LOSS', 'power was lost while the stack started');
   writeOperatorVersions(run);
   return { ok: true, status: { ...NOT_RUNNING } };

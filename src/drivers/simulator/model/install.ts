@@ -9,7 +9,7 @@ import { destroyRange } from './flash.js';
 import { fusGate, setReport, pollSeen } from './fus.js';
 import { writeOperatorVersions } from './operator.js';
 import { resetChip, cutPower } from './power.js';
-import { IDLE, NOT_RUNNING, Run, fail, type FusStatus, type SimOutcome } from './types.js';
+import { IDLE, NOT_RUNNING, Run, fail, resolveOutcome, type FusStatus, type SimOutcome } from './types.js';
 
 // ---------------------------------------------------------------- FW_UPGRADE
 
@@ -35,15 +35,23 @@ export function fwUpgrade(run: Run): SimOutcome {
   if (refusal) {
     // FUS erases an image it rejected (field report P41: "flash reset to ffffffff" after AUTH_TAG_ST_NOTFOUND).
     if (refusal.error !== 'IMG_NOT_FOUND') b.staged = b.staged.filter((s) => s !== found);
-    return fusRefuses(run, refusal.error, refusal.error === 'IMG_NOT_FOUND' ? 'FUS_ERROR' : ongoing, refusal.message);
+    return fusRefuses(run, refusal.error, refusal.state ?? (refusal.error === 'IMG_NOT_FOUND' ? 'FUS_ERROR' : ongoing), refusal.message);
   }
   pollSeen(run, { state: ongoing, error: 'NO_ERROR' });
   const loss = run.takePowerLoss('install');
   if (loss) {
-    // Assumption documented by ST for FUS (AN5185 "FUS upgrade" robustness): the image stays in flash and FUS
-    // restarts the install at the next boot. The command itself reports the loss; resumePending notes the resume.
-    b.pending = { operation: 'install', staged: found };
+    // fidelity: PL-INSTALL. ST (community td-p/272587) lists the outcomes of a power loss during FW_UPGRADE: FUS resumes
+    // and completes; the image is found corrupt, erased, error reported; the option bytes are corrupted. During a FUS
+    // update FUS itself may be damaged for good (community m-p/106679). The fault (or its seed) picks one.
+    const outcome = resolveOutcome(run, loss, image.kind === 'fus' ? 'fus-install' : 'stack-install');
     b.staged = b.staged.filter((s) => s !== found);
+    if (outcome === 'fus-damaged') {
+      b.fusDamaged = `power lost while FUS ${b.fus.version} installed FUS ${image.version}`;
+      b.pending = null;
+      b.fusRequested = false; // SBRV unchanged: CPU2 boots the stack that was there ("the current stack still runs")
+    } else {
+      b.pending = { operation: 'install', staged: found, outcome };
+    }
     setReport(b, { state: ongoing, error: 'NO_ERROR' });
     run.emit({ type: 'wait', reason: 'install', ms: TIMING.stackInstallBaseMs / 2 });
     cutPower(run, loss);
@@ -104,6 +112,29 @@ export function satisfiesSimple(version: string, pattern: string): boolean {
 export interface Refusal {
   error: FusError;
   message: string;
+  /** The state FUS reports with the error (default: the upgrade-ongoing state of the image kind, FUS_ERROR for IMG_NOT_FOUND). */
+  state?: FusStateName;
+}
+
+/**
+ * FUS installs only images ST signed (ST wiki Connectivity:STM32WB_FUS: "Only possible if encrypted and signed by
+ * STMicroelectronics"). The simulator's stand-in for a signature check: the bytes' sha256 is an ST-published image
+ * (the catalog) or an intact copro stand-in, as the (Node-side) view builder established, and the view is consistent
+ * with the bytes staged. Whatever the footer claims does not count.
+ * - no signature footer at all: AUTH_TAG_ST_NOTFOUND (0x08, AN5185 error table; field report P41);
+ * - a signature that does not verify (modified, forged, unknown): IMG_NOT_AUTHENTIC (0x03).
+ */
+// fidelity: FUS-AUTH
+export function authenticate(staged: StagedImage, image: ImageView): Refusal | undefined {
+  if (image.signature === 'none') {
+    return { error: 'AUTH_TAG_ST_NOTFOUND', message: 'the image has a footer but no ST authentication tag (signature footer)' };
+  }
+  const genuineSt = image.authenticity === 'st' && image.catalogSha256 === staged.sha256;
+  const genuineStandIn = image.authenticity === 'simulated' && image.catalogSha256 !== undefined && image.catalogSha256 !== staged.sha256;
+  if (!genuineSt && !genuineStandIn) {
+    return { error: 'IMG_NOT_AUTHENTIC', message: `the signature does not verify: sha256 ${staged.sha256.slice(0, 16)}... is not an image ST published (nor an intact simulated stand-in), whatever its footer says (${image.kind} ${image.version})` };
+  }
+  return undefined;
 }
 
 export function checkImage(run: Run, staged: StagedImage, image: ImageView): Refusal | undefined {
@@ -115,11 +146,10 @@ export function checkImage(run: Run, staged: StagedImage, image: ImageView): Ref
   if (image.fusV2Only && compareVersions(fus, '2.0.0') < 0) {
     return { error: 'IMG_NOT_FOUND', message: `FUS ${fus} does not recognise the FUSv2-only image footer (magic 0x${image.imageMagic.toString(16).toUpperCase()}): it needs FUS >= 2.0.0` };
   }
+  const auth = authenticate(staged, image);
+  if (auth) return auth;
   if (image.signature === 'customer' && b.customerAuthKey === 'none') {
     return { error: 'AUTH_TAG_CUST_NOTFOUND', message: 'customer-signed image but no customer authentication key is installed in FUS' };
-  }
-  if (image.authenticity === 'forged') {
-    return { error: 'IMG_NOT_AUTHENTIC', message: 'the signature is not one FUS accepts (not a known ST image, not an intact simulated stand-in)' };
   }
   if (image.families.length > 0 && !image.families.includes(device.family)) {
     // Assumption: an image for another family does not authenticate on this one.
@@ -127,6 +157,11 @@ export function checkImage(run: Run, staged: StagedImage, image: ImageView): Ref
   }
   if (image.kind === 'other') return { error: 'IMG_NOT_AUTHENTIC', message: 'footer magic 0x42769811 ("other"): not an image FUS installs' };
   if (image.kind === 'fus') {
+    if (compareVersions(image.version, fus) === 0) {
+      // fidelity: FUS-SAME-VERSION. MicroPython rfcore_firmware.py: installing the FUS already there answers
+      // (0x1x, 0x11) FW_ROLLBACK_ERROR ("Confusingly this is a FW_UPGRD (0x10) not FUS_UPRD (0x20)").
+      return { error: 'FW_ROLLBACK_ERROR', message: `FUS ${fus} is already installed`, state: 'WIRELESS_STACK_UPGRADE_ONGOING' };
+    }
     const why = fusUpgradeRefusal(fus, image);
     if (why) return { error: 'IMG_NOT_AUTHENTIC', message: why };
     // Assumption (psdb deletes the stack before a FUS update): FUS 0.5.3 -> 1.x grows the FUS area 0xF6 -> 0xF4 on a
@@ -179,11 +214,14 @@ export function spaceRefusal(run: Run, staged: StagedImage, image: ImageView): R
   const b = run.b;
   const device = deviceOf(b);
   const fusStart = fusAreaStart(device, b.fus.version);
-  const pages = footprintPages(device, staged.size, image.fusV2Only);
+  const pages = footprintPages(device, staged.size, keepsNvmArea(b, image));
   const target = fusStart - pages * device.pageSize;
   const sfsaAddr = secureStart(b);
   const growing = b.stack !== null && pages > b.stack.pages;
-  const needEnd = staged.address + pages * device.pageSize + (growing ? device.pageSize : 0);
+  // With no stack and the NVM area already kept below FUS (FW_DELETE keeps it), SFSA already excludes those 16 KiB.
+  const nvmAlreadyReserved = b.stack === null && b.fusV2OnlyInstalled && keepsNvmArea(b, image);
+  const imagePages = nvmAlreadyReserved ? Math.ceil(staged.size / device.pageSize) : pages;
+  const needEnd = staged.address + imagePages * device.pageSize + (growing ? device.pageSize : 0);
   if (needEnd > sfsaAddr) {
     return {
       error: 'IMG_NOT_ENOUGH_SPACE',
@@ -196,6 +234,16 @@ export function spaceRefusal(run: Run, staged: StagedImage, image: ImageView): R
   }
   if (target < device.flashBase) return { error: 'IMG_NOT_ENOUGH_SPACE', message: 'image larger than the flash' };
   return undefined;
+}
+
+/**
+ * fidelity: FUS2-NVM. FUS 2.x keeps a 16 KiB NVM area (pairing data) below a FUS_v2-only stack (release notes v1.22.1
+ * Warning 2: start_address - 0x4000). STM32CubeWB v1.23.0 release notes: once a "FUS_v2 only" binary has been
+ * installed, legacy binaries' addresses must be corrected by -0x4000 too; FW_DELETE keeps the NVM area. (Observed:
+ * community td-p/866204, a legacy Zigbee stack at its table address fails "failed to erase memory" on such a part.)
+ */
+export function keepsNvmArea(b: { fusV2OnlyInstalled: boolean; fus: { version: string } }, image: Pick<ImageView, 'fusV2Only'>): boolean {
+  return image.fusV2Only || (b.fusV2OnlyInstalled && compareVersions(b.fus.version, '2.0.0') >= 0);
 }
 
 export function finishFusUpgrade(run: Run, staged: StagedImage, image: ImageView): SimOutcome {
@@ -237,6 +285,7 @@ export function installFus(run: Run, staged: StagedImage, image: ImageView): voi
   b.userKeys = 0;
   setReport(b, IDLE);
   b.cpu2 = 'fus';
+  b.fusRequested = true;
 }
 
 export function finishStackUpgrade(run: Run, staged: StagedImage, image: ImageView): SimOutcome {
@@ -262,8 +311,11 @@ export function installStack(run: Run, staged: StagedImage, image: ImageView): v
   const b = run.b;
   const device = deviceOf(b);
   const fusStart = fusAreaStart(device, b.fus.version);
-  const pages = footprintPages(device, staged.size, image.fusV2Only);
+  const pages = footprintPages(device, staged.size, keepsNvmArea(b, image));
   const address = fusStart - pages * device.pageSize;
+  if (image.fusV2Only) b.fusV2OnlyInstalled = true;
+  // FAQ ta-p/722270: "after the installation of a wireless stack, it by default starts running".
+  b.fusRequested = false;
   destroyRange(run, address, fusStart, 'install');
   // "the new stack replaces always the old one": the old stack's pages are erased too.
   run.countPages('erase', 'secure', Math.max(pages, b.stack?.pages ?? 0));

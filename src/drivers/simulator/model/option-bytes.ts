@@ -2,8 +2,8 @@
 import { deviceOf, secureStart } from '../layout.js';
 import { TIMING } from '../timing.js';
 import { destroyRange } from './flash.js';
-import { resetChip } from './power.js';
-import { Run, fail, type OptionBytesRequest, type SimOutcome } from './types.js';
+import { resetChip, cutPower } from './power.js';
+import { Run, fail, resolveOutcome, type OptionBytesRequest, type SimOutcome } from './types.js';
 
 // ---------------------------------------------------------------- option bytes
 
@@ -49,6 +49,15 @@ export function writeOptionBytes(run: Run, values: OptionBytesRequest): SimOutco
   b.counters.optionByteWrites++;
   run.emit({ type: 'option-bytes', changed, ms: TIMING.optionBytesMs });
   // OBL_LAUNCH reloads the option bytes with a reset.
+  const loss = run.takePowerLoss('ob-load');
+  if (loss) {
+    // fidelity: PL-OB-LOAD. Power lost while the option bytes reload: they load at the next boot, or they are corrupt
+    // and the hardware forces safeboot (ST wiki via community m-p/161428: "option byte corruption, or ... supply voltage
+    // or level stability"; field report m-p/788551: 1-2 % of a production batch ended with SFSA = 0x00).
+    b.pending = { operation: 'option-bytes', outcome: resolveOutcome(run, loss, 'ob-load') };
+    cutPower(run, loss);
+    return fail('POWER_LOSS', 'power was lost during the option byte reload', { changed, unchanged });
+  }
   if (!resetChip(run, 'option bytes reload (OBL_LAUNCH)')) return fail('POWER_LOSS', 'power was lost during the option byte reload');
   if (mismatches.length) return fail('OB_REFUSED', `${mismatches.map((m) => m.name.toUpperCase()).join(', ')}: only CPU2 (FUS) can change these`, { changed, unchanged, mismatches });
   return { ok: true, changed, unchanged };

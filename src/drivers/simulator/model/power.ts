@@ -24,16 +24,28 @@ export function boot(run: Run, reason: string, into?: 'fus'): void {
   b.counters.cpu2Boots++;
   b.fus.consecutiveGetState = 0;
   b.sram2aCleared = false;
-  if (run.takeFault('corrupt-option-bytes')) {
-    // Field reports P29/P30: SFSA = 0x00 and SBRV = 0x3FC00 after option-byte corruption; the hardware forces safeboot.
-    b.optionBytes = { ...b.optionBytes, sfsa: 0, sbrv: SAFEBOOT_SBRV };
-    run.note('option bytes corrupted at boot (SFSA=0x00, SBRV=0x3FC00): CPU2 boots into safeboot');
+  if (run.takeFault('corrupt-option-bytes')) corruptOptionBytes(run, 'armed fault corrupt-option-bytes');
+  if (b.pending?.outcome === 'ob-corrupt') {
+    // fidelity: PL-OB-CORRUPT. ST (community td-p/272587): after a power loss during an install "the option bytes are
+    // corrupted" and the part may not be recoverable; ST wiki via m-p/161428: SFSA = 0x00 and SBRV = 0x3FC00.
+    b.pending = null;
+    corruptOptionBytes(run, 'power lost during a FUS operation');
   }
   if (b.pending && !isSafebootOptionBytes(b) && b.lockedUp === null) resumePending(run);
+  // fidelity: CPU2-STAYS-FUS. ST FAQ ta-p/722270 and td-p/806816: once switched to FUS, CPU2 boots FUS again at every
+  // reset and power cycle until FUS_START_WS ("Start Wireless Stack"); a stack install starts the stack by default.
+  if (into === 'fus') b.fusRequested = true;
   if (isSafebootOptionBytes(b)) b.cpu2 = 'safeboot';
-  else if (into === 'fus') b.cpu2 = 'fus';
-  else b.cpu2 = b.stack ? 'stack' : 'fus';
+  else if (b.fusRequested || !b.stack) b.cpu2 = 'fus';
+  else b.cpu2 = 'stack';
   run.emit({ type: 'reset', reason, cpu2: b.cpu2, ms: TIMING.cpu2BootMs });
+}
+
+/** SFSA = 0x00, SBRV = 0x3FC00: the hardware forces CPU2 into safeboot (field reports P29/P30, ST wiki). */
+export function corruptOptionBytes(run: Run, why: string): void {
+  const b = run.b;
+  b.optionBytes = { ...b.optionBytes, sfsa: 0, sbrv: SAFEBOOT_SBRV };
+  run.note(`option bytes corrupted (${why}): SFSA=0x00, SBRV=0x3FC00, CPU2 boots into safeboot`);
 }
 
 /**
@@ -126,14 +138,26 @@ export function resumePending(run: Run): void {
   const b = run.b;
   const p = b.pending!;
   b.pending = null;
+  if (p.operation === 'option-bytes') return; // the values were programmed; the reload at this boot applies them
   if (p.operation === 'delete') {
     removeStack(run);
+    b.fusRequested = true;
     run.emit({ type: 'resumed', operation: 'delete', ms: TIMING.deleteMs });
     run.note('FUS resumed the stack delete that a power loss interrupted, at boot');
     return;
   }
   const staged = p.staged!;
   const image = staged.image!;
+  if (p.outcome === 'image-corrupt') {
+    // fidelity: PL-IMAGE-CORRUPT. ST (community td-p/272587): after a power loss the staged image may be found
+    // corrupted; FUS erases it and reports an error (AN5185 error 0x02 IMG_CORRUPT). CPU2 stays in FUS.
+    b.fus.state = 'FUS_ERROR';
+    b.fus.error = 'IMG_CORRUPT';
+    b.fusRequested = true;
+    run.emit({ type: 'resumed', operation: 'install', ms: TIMING.fusCommandMs });
+    run.note(`FUS found the interrupted ${image.kind} ${image.version} image corrupt at boot, erased it and reports IMG_CORRUPT`);
+    return;
+  }
   if (image.kind === 'fus') installFus(run, staged, image);
   else installStack(run, staged, image);
   run.emit({ type: 'resumed', operation: 'install', ms: image.kind === 'fus' ? TIMING.fusUpgradeMs : stackInstallMs(staged.size / deviceOf(b).pageSize) });

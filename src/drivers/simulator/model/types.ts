@@ -106,6 +106,7 @@ export type SimErrorCode =
   | 'LOCKED_UP'
   | 'OB_REFUSED'
   | 'OB_FAILED'
+  | 'ERASE_FAILED'
   | 'TIMEOUT';
 
 export interface SimOutcome {
@@ -185,6 +186,30 @@ export class Run {
     const c = kind === 'erase' ? this.b.counters.pageErases : this.b.counters.pageWrites;
     c[area] += pages;
   }
+}
+
+/** The outcomes ST describes after a power loss, at each point (see resolveOutcome). */
+export const POWER_LOSS_OUTCOMES: Record<'fus-install' | 'stack-install' | 'delete' | 'ob-load', readonly PowerLossOutcome[]> = {
+  'fus-install': ['resume', 'image-corrupt', 'ob-corrupt', 'fus-damaged'],
+  'stack-install': ['resume', 'image-corrupt', 'ob-corrupt'],
+  delete: ['resume', 'ob-corrupt'],
+  'ob-load': ['resume', 'ob-corrupt'],
+};
+
+/**
+ * Which outcome a power loss has: the one the fault asks for (when ST describes it at that point), else the one its
+ * seed picks, else "resume" (ST's first outcome: FUS resumes and completes). An outcome ST does not describe at that
+ * point (a damaged FUS during a stack install) is refused by the fault parser; here it falls back to resume, noted.
+ */
+export function resolveOutcome(run: Run, loss: PowerLoss, point: keyof typeof POWER_LOSS_OUTCOMES): PowerLossOutcome {
+  const allowed = POWER_LOSS_OUTCOMES[point];
+  if (loss.outcome !== undefined) {
+    if (allowed.includes(loss.outcome)) return loss.outcome;
+    run.note(`power-loss outcome ${loss.outcome} does not happen during a ${point}; FUS resumes instead`);
+    return 'resume';
+  }
+  if (loss.seed !== undefined) return allowed[loss.seed % allowed.length]!;
+  return 'resume';
 }
 
 export function fail(error: SimErrorCode, message: string, extra: Partial<SimOutcome> = {}): SimOutcome {
