@@ -174,7 +174,8 @@ describe('fake CLI behaviours beyond the transcripts', () => {
     const dir = tempDir();
     const b = makeBoard({ fusVersion: '1.2.0' });
     await boardIn(dir, armFault(b, parseFault('exit-0-after-error')));
-    const file = writeFile(dir, 'fus.bin', standInBytes(IMG.FUS_1_2_0_FOR_053));
+    // An older FUS than the running one: FUS never goes down, IMG_NOT_AUTHENTIC (the same version would be FW_ROLLBACK_ERROR).
+    const file = writeFile(dir, 'fus.bin', standInBytes(IMG.FUS_1_0_2));
     const first = await runFake(dir, ['-c', 'port=usb1', '-fwupgrade', file, '0x080EC000'], '2.17.0');
     expect(first.text).toContain('Error: Firmware not authentic!');
     expect(first.code).toBe(0);

@@ -38,6 +38,7 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
   const lastPage = pageOf(device, end - 1);
   const sfsa = b.optionBytes.sfsa;
   if (lastPage >= sfsa) {
+    // fidelity: FLASH-SECURE-ERASE
     // Field report P10: "the CPU tried to erase protected sectors, starting from 0x080F4000, where the FUS is located";
     // the pages below SFSA in the range are erased before the first protected one fails.
     if (firstPage < sfsa) destroyRange(run, pageAddress(device, firstPage), pageAddress(device, sfsa), 'write');
@@ -58,6 +59,7 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
   const hitApp = destroyRange(run, pageAddress(device, firstPage), pageAddress(device, lastPage + 1), 'write');
   run.emit({ type: 'erase', firstPage, lastPage, ms: eraseMs(pages) });
   run.countPages('erase', area, pages);
+  // fidelity: PL-DOWNLOAD
   // Power loss mid-download: a prefix of the file is in flash. The trailer (footer) is at the end of the file,
   // so FUS finds no image in it (IMG_NOT_FOUND), never a silently installed one.
   const downloadLoss = b.faults.find((f): f is Extract<Fault, { at: string }> => 'at' in f && f.at.startsWith('download:'));

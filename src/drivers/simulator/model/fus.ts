@@ -30,6 +30,7 @@ export function answerGetState(run: Run): FusStatus {
   if (b.cpu2 === 'fus' && b.fusDamaged !== null) return { ...UNKNOWN_ERROR }; // fidelity: FUS-DAMAGED (m-p/106679)
   if (b.cpu2 === 'stack') {
     b.fus.consecutiveGetState++;
+    // fidelity: FUS-GETSTATE-TWICE
     // FAQ ta-p/722270: "If the user application sends two consecutive FUS_GET_STATE commands, the wireless stack boots again on FUS."
     if (b.fus.consecutiveGetState >= 2) {
       if (!resetChip(run, 'second FUS_GET_STATE in a row', 'fus')) return NOT_RUNNING;
@@ -96,6 +97,7 @@ export function fusGate(run: Run, command: string, isFusUpdate = false): SimOutc
     return fail(error, `${command} refused: RDP is 0x${b.optionBytes.rdp.toString(16).toUpperCase()}, FUS operations need level 0 (0xAA)`, { status });
   }
   if (!isFusUpdate && isLockupProne(b)) {
+    // fidelity: LOCKUP-WB5XC-053
     // ST v1.1.1 (WB5x): "On STM32WB5xxC and STM32WB5xxE, it is mandatory to install FUS V1.0.2 before any other
     // operation. Otherwise, the device might be locked in an unrecoverable state." (cli-transcripts/01: a WB55CC
     // on FUS 0.5.3 drops off USB on -fwdelete.)
@@ -127,6 +129,7 @@ export function pollSeen(run: Run, status: FusStatus): void {
 
 export function toolRefusesDelete(run: Run): string | undefined {
   const { transport, toolVersion } = run.ctx;
+  // fidelity: TOOL-DELETE-SWD-FUS2
   // Release notes v1.22.1, Warning 1: "With FUS v2.0.0, Coprocessor Binaries can be installed only through the USB
   // interface, Currently CubeProgrammer versions do not support "FW_delete" command when using the ST-Link interface."
   // v1.23.0 asks for CubeProgrammer >= 2.20. (Field report P46 saw the stack deleted anyway with 2.17; we model the
@@ -152,6 +155,7 @@ export function fwDelete(run: Run): SimOutcome {
   if (gate) return gate;
   run.emit({ type: 'fus-command', command: 'FW_DELETE', ms: TIMING.fusCommandMs });
   if (!b.stack) {
+    // fidelity: DELETE-NOTHING
     // STM32WB.md §4: deleting when nothing is installed reports IMG_NOT_FOUND and is harmless; FUS reports
     // SERVICE_ONGOING + IMAGE_NOT_FOUND to the next GET_STATE (cli-transcripts/14, third command).
     const status: FusStatus = { state: 'FUS_SERVICE_ONGOING', error: 'IMG_NOT_FOUND' };
@@ -214,6 +218,7 @@ export function activateAntiRollback(run: Run): SimOutcome {
   if (gate) return gate;
   run.emit({ type: 'fus-command', command: 'FUS_ACTIVATE_ANTIROLLBACK', ms: TIMING.fusCommandMs });
   if (compareVersions(b.fus.version, '1.1.0') < 0) {
+    // fidelity: AR-FUS-1.1
     // Release notes v1.5.0 (FUS 1.1.0): "Add Antirollback mechanism". Older FUS do not know the command.
     return fusRefuses(run, 'ERR_UNKNOWN', 'FUS_ERROR', `FUS ${b.fus.version} has no anti-rollback (added with FUS 1.1.0)`);
   }

@@ -14,6 +14,7 @@ import { IDLE, NOT_RUNNING, Run, fail, resolveOutcome, type FusStatus, type SimO
 // ---------------------------------------------------------------- FW_UPGRADE
 
 /**
+ // fidelity: FUS-SEARCH
  * FW_UPGRADE: FUS searches flash below SFSA for an image footer; the address argument is ignored
  * (MicroPython rfcore_firmware.py citing AN5185 Table 9 footnote; ST, field report P44: "it looks for some magic
  * word starting from the beginning of the Flash memory"). The lowest complete image wins.
@@ -73,6 +74,7 @@ export function fusRefuses(run: Run, error: FusError, state: FusStateName, messa
 /** The FUS upgrade graph (STM32WB.md §4, release notes §2). Returns why not, or undefined. */
 export function fusUpgradeRefusal(running: string, image: Pick<ImageView, 'version' | 'fusVariant'>): string | undefined {
   const target = image.version;
+  // fidelity: FUS-NO-DOWNGRADE
   // STM32WB.md §4: "FUS (can never be downgraded; no exception)". ST (cli-transcripts/20 E): "FUS_IMAGE_NOT_AUTHENTIC
   // error message could happen when the FUS is already up to date".
   if (compareVersions(target, running) <= 0) return `FUS ${running} cannot take FUS ${target}: FUS never goes down (nor sideways)`;
@@ -141,6 +143,7 @@ export function checkImage(run: Run, staged: StagedImage, image: ImageView): Ref
   const b = run.b;
   const device = deviceOf(b);
   const fus = b.fus.version;
+  // fidelity: FUS1-V2-NOTFOUND
   // Assumption: FUS 1.x does not know the FUSv2-only magics (0xB10C8B99, 0x927A6741), so it finds no image at
   // all: field reports P8/P9 (stack 1.2x on FUS 1.2.0 -> FUS_IMAGE_NOT_FOUND), P40 ("This version requires FUS v.2").
   if (image.fusV2Only && compareVersions(fus, '2.0.0') < 0) {
@@ -184,11 +187,13 @@ export function checkImage(run: Run, staged: StagedImage, image: ImageView): Ref
   const ar = b.antiRollback;
   if (ar.state === 'active') {
     if (ar.floorWord === BLANK_VERSION_WORD) {
+      // fidelity: AR-NO-STACK
       // AN5185 Rev11 §2.4 (community td-p/800310): activated without a stack, "FUS registers 0xFFFFFFFF as the new version
       // and it is not possible to install a wireless stack". The field log (P7) shows FUS_STATE_IMG_NOT_FOUND.
       return { error: 'IMG_NOT_FOUND', message: 'anti-rollback was activated with no stack installed: FUS registered 0xFFFFFFFF and refuses every stack for good' };
     }
     if (image.versionWord >>> 0 < ar.floorWord >>> 0) {
+      // fidelity: AR-OLDER
       // v1.5.0: anti-rollback "prevents installation of any older version of firmware".
       return { error: 'FW_ROLLBACK_ERROR', message: `anti-rollback is active: ${image.version} is older than the installed ${versionOfWord(ar.floorWord)}` };
     }
@@ -210,6 +215,7 @@ export function versionOfWord(word: number): string {
  *   a bigger one needs one more free sector below the old one (ST, P44: "OldStackAdd - NewStackSize - 1 Sector").
  * - it must not reach down into the application (the user's code is not FUS's to erase).
  */
+// fidelity: FUS-SPACE
 export function spaceRefusal(run: Run, staged: StagedImage, image: ImageView): Refusal | undefined {
   const b = run.b;
   const device = deviceOf(b);
@@ -249,6 +255,7 @@ export function keepsNvmArea(b: { fusV2OnlyInstalled: boolean; fus: { version: s
 export function finishFusUpgrade(run: Run, staged: StagedImage, image: ImageView): SimOutcome {
   const b = run.b;
   const was = b.fus.version;
+  // fidelity: FUS-UPGRADE-REBOOTS
   // psdb README: a FUS upgrade "target board will reboot at least 4 times".
   for (let i = 0; i < TIMING.fusUpgradeReboots; i++) {
     run.emit({ type: 'wait', reason: 'FUS upgrade', ms: TIMING.fusUpgradeMs / TIMING.fusUpgradeReboots });
@@ -261,6 +268,7 @@ export function finishFusUpgrade(run: Run, staged: StagedImage, image: ImageView
   run.emit({ type: 'install', kind: 'fus', version: image.version, ms: 0 });
   let status: FusStatus = { ...IDLE };
   if (was === '0.5.3' && run.takeFault('fus-053-not-authentic-quirk')) {
+    // fidelity: FUS053-QUIRK
     // Field report P38, cli-transcripts/14 and 20: the 0.5.3 upgrade ends with "FUS_UPGRADE_ONGOING /
     // FUS_IMAGE_NOT_AUTHENTIC / Error: Firmware not authentic!" although 0x20030030 then reads the new FUS.
     // ("FUS update tries twice": plausibly the tool re-sends FW_UPGRADE and the new FUS refuses the same image.)
@@ -281,6 +289,7 @@ export function installFus(run: Run, staged: StagedImage, image: ImageView): voi
   run.countPages('erase', 'secure', fusPages);
   run.countPages('write', 'secure', fusPages);
   if (!b.stack) b.optionBytes = { ...b.optionBytes, sfsa: pageOf(device, newStart), sbrv: sbrvFor(device, newStart) };
+  // fidelity: FUS-USERKEYS
   // Flipper scripts/flash.py: "NEVER FLASH FUS, IT WILL ERASE CRYPTO ENCLAVE" (user keys stored in FUS are lost).
   b.userKeys = 0;
   setReport(b, IDLE);

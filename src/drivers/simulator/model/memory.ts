@@ -53,6 +53,7 @@ export function wordAt(b: SimBoard, address: number): number {
   if (address >= SRAM2A && address < SRAM2A + 0x2800) {
     if (b.sram2aCleared || b.cpu2 === 'safeboot' || b.lockedUp !== null) return 0;
     if (b.cpu2 === 'stack') {
+      // fidelity: DIT-STACK-RUNNING
       // The stack's own reference tables live there: 0x20030030 is not the FUS version (field reports P11, P23: garbage).
       return noiseWord(b.stack?.sha256 ?? 'stack', address);
     }
@@ -90,6 +91,7 @@ export function writeMemory(run: Run, address: number, words: number[]): SimOutc
   const b = run.b;
   run.emit({ type: 'fus-command', command: 'write', ms: words.length * TIMING.wordAccessMs });
   if (address === PWR_CR4 && ((words[0] ?? 0) & C2BOOT) !== 0 && b.cpu2 === 'safeboot') {
+    // fidelity: SAFEBOOT-C2BOOT-ESE
     // Field report P35 (ST): "write the value 0x00008000 at the address 0x5800040C. This should work if ESE option byte
     // is checked." P29/P33: it did not help there (ESE unknown). Modelled: with ESE=1 safeboot restores the option bytes.
     if (b.optionBytes.ese === 1) {

@@ -36,6 +36,7 @@ export function loadFusOperator(run: Run): SimOutcome {
     // Field report P30: in safeboot the flash is write protected.
     return fail('WRITE_PROTECTED', 'flash is write protected (safeboot): the FUS operator cannot be loaded at 0x08000000');
   }
+  // fidelity: SWD-OPERATOR
   // STM32WB.md §7: the operator goes to 0x08000000 (erasing sectors 0-1, 0-3 on WB1x) and nSWboot0=0 nboot1=1 nboot0=1.
   const wanted: [string, 'nSWboot0' | 'nBOOT0' | 'nBOOT1', 0 | 1][] = [
     ['nSWboot0', 'nSWboot0', 0],

@@ -24,6 +24,7 @@ export function writeOptionBytes(run: Run, values: OptionBytesRequest): SimOutco
   const mismatches: { name: string; expected: number; found: number }[] = [];
   for (const k of ['sfsa', 'sbrv'] as const) {
     const v = values[k];
+    // fidelity: OB-SFSA-CPU2
     // cli-transcripts/24 A: "Error: Expected value for Option Byte "sfsa": 0xCB, found: ..." — "only CPU2 can change them".
     if (v !== undefined && v !== b.optionBytes[k]) mismatches.push({ name: OB_NAMES[k], expected: v, found: b.optionBytes[k] });
   }
@@ -37,6 +38,7 @@ export function writeOptionBytes(run: Run, values: OptionBytesRequest): SimOutco
   }
   if (values.rdp !== undefined && values.rdp !== b.optionBytes.rdp) {
     if (b.optionBytes.rdp !== 0xaa && values.rdp === 0xaa) {
+      // fidelity: RDP-REGRESSION
       // RDP regression 1 -> 0 mass-erases the non-secure flash (ST, cli-transcripts/26 F: "set the RDP level to 0xBB and
       // then revert to 0xAA" erases everything from 0x08000000 to SFSA).
       destroyRange(run, device.flashBase, secureStart(b), 'write');

@@ -63,6 +63,7 @@ export function resetChip(run: Run, reason: string, into?: 'fus'): boolean {
   boot(run, reason, into);
   if (b.device.attachments.some((a) => a.transport === 'usb')) {
     b.counters.usbReenumerations++;
+    // fidelity: USB-GONE
     const gone = run.takeFault('usb-gone');
     const late = run.takeFault('usb-late');
     if (gone) {
@@ -107,6 +108,7 @@ export function connect(run: Run): SimOutcome {
   b.counters.connections++;
   run.emit({ type: 'connect', transport: t, ms: TIMING.connectMs[t] });
   if (t === 'swd' && run.ctx.connectMode === 'under-reset') {
+    // fidelity: SRAM2A-UNDER-RESET
     // cli-transcripts/18 f: "reading the version table under reset (mode=UR) returns zeros, because SRAM2a is cleared by the reset".
     boot(run, 'connect under reset');
     b.sram2aCleared = true;
