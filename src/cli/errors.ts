@@ -13,6 +13,7 @@ export function describeError(e: unknown): { text: string; exitCode: number } {
     case 'FooterError':
     case 'SchemaValidationError':
     case 'LockMismatchError':
+    case 'LockError':
       return { text: `copro: ${err.message}\n`, exitCode: EXIT.INVALID_INPUT };
     case 'BoardLockedError':
       return { text: `copro: ${err.message}\n`, exitCode: EXIT.ENVIRONMENT };

@@ -339,7 +339,8 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
   // Warnings about what the steps do, only once the plan stands.
   if (chain.length > 0) ctx.warnings.push(R.FUS_INSTALL_ERASES_KEYS.warning);
   ctx.warnings.push(...late);
-  const imagesToFetch = steps.filter((s) => s.image && s.image.path === undefined && s.image.origin === 'catalog');
+  ctx.warnings.push(...misnamedNotes(ctx, images, steps, simulated));
+  const imagesToFetch = steps.filter((s) => s.image && s.image.path === undefined && s.image.origin === 'catalog' && s.image.nameTakenBy === undefined);
   if (imagesToFetch.length > 0) ctx.warnings.push(`${imagesToFetch.map((s) => s.image!.name).join(', ')} must be downloaded first: run \`copro fetch\`.`);
 
   return {
@@ -597,6 +598,26 @@ function nameFor(c: FusCandidate, device: Device): string {
   if (c.available) return c.available.name;
   const names = c.known!.names;
   return names.find((n) => n.toLowerCase().startsWith(device.family.toLowerCase())) ?? names[0]!;
+}
+
+/**
+ * Every local file whose name is ST's name of one image and whose content is another: what it is, what the
+ * name claims, and whether this plan uses it, could use it, or cannot (file names lie: identify by content).
+ */
+function misnamedNotes(ctx: Ctx, images: readonly AvailableImage[], steps: readonly Step[], simulated: boolean): string[] {
+  return images
+    .filter((i) => i.misnamed !== undefined && i.path !== undefined)
+    .map((i) => {
+      const m = i.misnamed!;
+      const used = steps.find((s) => s.image?.sha256 === i.identity.sha256);
+      const on = R.installsOn(i.identity).text;
+      const use = used
+        ? `used for step ${used.n} (${used.title})`
+        : usableImage(i, simulated) && forFamily(i, ctx.device.family)
+          ? `not needed by this plan; it could serve as ${describeImage(i.identity)}, which ${on}`
+          : `not usable on this ${ctx.device.family} board`;
+      return `${i.path} is named like ST's ${m.name} (${m.what}, sha256 ${m.sha256}) but holds ${describeImage(i.identity)} for ${i.identity.families.join('/') || 'an unknown family'} (sha256 ${i.identity.sha256}; ${on}): ${use}.`;
+    });
 }
 
 /** The stacks (of the wanted type first) that the running FUS installs, from the images at hand: for a remedy. */
