@@ -4,6 +4,7 @@ import type { Command } from './args.js';
 import { deleteStep, fwUpgrade, writeFile } from './install.js';
 import { obDisplay, obProgram } from './option-bytes.js';
 import { fusErrorText, type Session } from './session.js';
+import { r32Rows } from './quirks.js';
 import * as S from './style.js';
 
 export async function runCommand(x: Session, c: Command): Promise<void> {
@@ -16,7 +17,7 @@ export async function runCommand(x: Session, c: Command): Promise<void> {
       out.line('', 'Reading 32-bit memory content', `  Size          : ${bytes} Bytes`, `  Address:      : 0x${S.hex8(c.address)}`, '');
       if (!outcome.ok) x.fail('Error: Data read failed'); // unknown text
       const words = outcome.words!;
-      for (let i = 0; i < words.length; i += 4) out.line(`0x${S.hex8(c.address + i * 4)} : ${words.slice(i, i + 4).map(S.hex8).join(' ')}`);
+      for (const row of r32Rows(out.quirks, c.address, words)) out.line(`0x${S.hex8(row.address)} : ${row.words.map(S.hex8).join(' ')}`);
       return;
     }
     case 'w32': {

@@ -43,9 +43,9 @@ export function connectModeText(c: ConnectParams): { mode: string; reset: string
   return { mode: 'Normal', reset: hw ? 'Hardware reset' : 'Software reset', ctx: 'normal' };
 }
 
-export function swdProbeLines(b: SimBoard, s: S.Style): string[] {
+export function swdProbeLines(b: SimBoard, s: S.Style, foreign?: string): string[] {
   const probe = b.device.attachments.find((a) => a.transport === 'swd');
-  const lines = [`ST-LINK SN  : ${probe && probe.transport === 'swd' ? probe.probeSerial : ''}`, `ST-LINK FW  : ${probe && probe.transport === 'swd' ? probe.probeFirmware : ''}`];
+  const lines = [`ST-LINK SN  : ${foreign ?? (probe && probe.transport === 'swd' ? probe.probeSerial : '')}`, `ST-LINK FW  : ${probe && probe.transport === 'swd' ? probe.probeFirmware : ''}`];
   if (s.at('2.5.0')) lines.push(`Board       : ${probe && probe.transport === 'swd' ? probe.boardName || '--' : '--'}`);
   lines.push(`Voltage     : ${b.device.voltage.toFixed(2)}V`);
   return lines;
@@ -56,7 +56,7 @@ export function header(out: Output, s: S.Style, b: SimBoard, c: ConnectParams): 
   const flash = S.flashSizeText(b.device.flashSizeKB);
   if (c.transport === 'usb') {
     const usb = b.device.attachments.find((a) => a.transport === 'usb');
-    out.line('USB speed   : Full Speed (12MBit/s)', 'Manuf. ID   : STMicroelectronics', 'Product ID  : DFU in FS Mode', `SN          : ${usb && usb.transport === 'usb' ? usb.serial : ''}`, 'FW version  : 0x011a');
+    out.line('USB speed   : Full Speed (12MBit/s)', 'Manuf. ID   : STMicroelectronics', 'Product ID  : DFU in FS Mode', `SN          : ${out.quirks.foreignSerial ?? (usb && usb.transport === 'usb' ? usb.serial : '')}`, 'FW version  : 0x011a');
     // Unknown: where exactly newer versions add these (cubeprogrammer-cli.md §3 "newer adds DFU protocol, Board, Revision ID").
     if (s.at('2.6.0')) out.line('DFU protocol: 1.1', 'Board       : --');
     out.line(`Device ID   : 0x0${b.device.deviceId.toString(16)}`);
@@ -64,7 +64,7 @@ export function header(out: Output, s: S.Style, b: SimBoard, c: ConnectParams): 
     out.line(`Device name : ${name}`, `Flash size  : ${flash}`, 'Device type : MCU', `Device CPU  : ${S.deviceCpu(s)}`);
   } else if (c.transport === 'swd') {
     const m = connectModeText(c);
-    out.line(...swdProbeLines(b, s), `SWD freq    : ${c.freq ?? 4000} KHz`, `Connect mode: ${m.mode}`, `Reset mode  : ${m.reset}`, `Device ID   : 0x${b.device.deviceId.toString(16)}`);
+    out.line(...swdProbeLines(b, s, out.quirks.foreignSerial), `SWD freq    : ${c.freq ?? 4000} KHz`, `Connect mode: ${m.mode}`, `Reset mode  : ${m.reset}`, `Device ID   : 0x${b.device.deviceId.toString(16)}`);
     if (s.at('2.5.0')) out.line(`Revision ID : ${b.device.revision}`);
     out.line(`Device name : ${name}`, `Flash size  : ${flash}`, 'Device type : MCU', `Device CPU  : ${S.deviceCpu(s)}`);
     if (s.at('2.8.0')) out.line(`BL Version  : ${s.at('2.15.0') ? '0xD5' : '0xd5'}`, 'Debug in Low Power mode enabled'); // cli-transcripts/11 (v2.8), cubeprogrammer-cli.md (v2.17)

@@ -24,6 +24,7 @@ import { parseArgs, ArgsError, type Parsed } from './args.js';
 import { runCommand } from './commands.js';
 import { boards, connectModeText, header, pickBoard, swdProbeLines } from './connect.js';
 import { printList } from './list.js';
+import { quirksFromEnv } from './quirks.js';
 import { Output, Session, Stop, type T3 } from './session.js';
 import * as S from './style.js';
 
@@ -51,7 +52,7 @@ export async function main(argv: readonly string[], io: FakeIo): Promise<number>
     io.stdout(`Error: ${e.message}\n`);
     return 1;
   }
-  const out = new Output(io.stdout, style, parsed.quiet);
+  const out = new Output(io.stdout, style, parsed.quiet, quirksFromEnv(io.env));
   let code = 0;
   try {
     code = await run(parsed, out, style, io);

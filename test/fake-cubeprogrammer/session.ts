@@ -2,6 +2,7 @@
 import { apply, modelledDuration, sleepModelled, wallMs, writeSimulatedBoard, type SimBoard, type SimCommand, type SimContext, type SimEvent, type SimOutcome, type FusStatus } from '../../src/drivers/simulator/index.js';
 import { fusErrorByName } from '../../src/domain/fus.js';
 import { deviceByKey } from '../../src/domain/devices.js';
+import type { Quirks } from './quirks.js';
 import * as S from './style.js';
 
 /** Modelled time the tool waits for a USB DFU device to come back after a reset before it gives up (unknown; a guess). */
@@ -15,6 +16,7 @@ export class Output {
     private readonly write: (text: string) => void,
     readonly style: S.Style,
     private readonly quiet: boolean,
+    readonly quirks: Quirks = { staleR32: false, erasedVersion: false },
   ) {}
   line(...ls: string[]): void {
     for (const l of ls) {
@@ -26,7 +28,9 @@ export class Output {
     if (!this.quiet) this.line(S.progressBar(this.style));
   }
   pair(s: FusStatus): void {
-    this.line('', `FUS state is ${s.state}`, '', `FUS status is ${fusErrorByName(s.error)?.cliStatus ?? s.error}`);
+    const state = this.quirks.fusState ?? s.state;
+    const status = this.quirks.fusStatus ?? fusErrorByName(s.error)?.cliStatus ?? s.error;
+    this.line('', `FUS state is ${state}`, '', `FUS status is ${status}`);
   }
 }
 
