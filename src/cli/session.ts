@@ -108,6 +108,7 @@ export type DriverKind = 'cubeprogrammer' | 'bootloader' | 'simulator';
  * pass one (`copro apply --simulate` with `driver: bootloader` rehearses on the bootloader driver's code path).
  */
 let sessionDriver: DriverKind | undefined;
+let saidBootloaderCaveat = false;
 
 export interface Resolved {
   driver: DriverKind;
@@ -172,6 +173,13 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
     // virtual bootloader devices over the simulated board (the same driver code path).
     const { createBootloaderDriver } = await import('../drivers/bootloader/index.js');
     const { LinkError } = await import('../drivers/bootloader/link.js');
+    if (!saidBootloaderCaveat) {
+      // Said once per run (the read-back's notes say it again in `status`).
+      saidBootloaderCaveat = true;
+      const { DFU_UNCERTAINTIES } = await import('../drivers/bootloader/index.js');
+      const what = transportOf(o.port, false) === 'usb' ? DFU_UNCERTAINTIES : ['the FUS commands over USART (AN3155 special commands 0x50/0x51) are confirmed by one source only'];
+      process.stderr.write(`copro: bootloader driver${o.simulated ? ' (virtual device)' : ''}: unconfirmed by the sources: ${what.join('; ')}. Every request and reply is recorded in ${logFile}; a run on a real board settles it.\n`);
+    }
     try {
       return await createBootloaderDriver({ port: o.port, ...(o.serial ? { serial: o.serial } : {}), ...(o.baudrate ? { baudrate: o.baudrate } : {}), simulated: o.simulated, simDir: simulatorDir(), speed: simulatorSpeed(), logFile });
     } catch (e) {
