@@ -14,6 +14,7 @@ import type { Driver, Transport } from '../drivers/driver.js';
 import { deviceFromName } from '../domain/devices.js';
 import { EXIT } from './exit-codes.js';
 import { sha256OfFile } from '../runner/preflight.js';
+import { checkTargetOffline, type OfflineRefusal } from '../planner/preflight.js';
 
 export interface CommonOptions {
   simulate?: boolean;
@@ -116,6 +117,8 @@ export interface Resolved {
   target: Target;
   images: AvailableImage[];
   imageProblems: string[];
+  /** Refusals that need no board (a target no image at hand can reach): see assertReadyBeforeBoard. */
+  offline: OfflineRefusal[];
   simulated: boolean;
   port: string;
   transport: Transport;
@@ -142,12 +145,29 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
   const manifestDir = path.dirname(loaded.file);
   const { images, problems } = await collectImages({
     dir: imagesDirOf(m, loaded.file),
-    files: m.images?.files?.map((f) => ({ path: path.resolve(manifestDir, f.path), sha256: f.sha256?.toLowerCase() })),
+    files: m.images?.files?.map((f) => ({ path: path.resolve(manifestDir, f.path), sha256: f.sha256?.toLowerCase(), ...(f.notST === true ? { notST: true } : {}) })),
     release: m.images?.release,
     standIns: simulated || allowStandIns,
     family: device?.family,
   });
-  return { driver, loaded, target, images, imageProblems: problems.map((p) => p.message), simulated, port, transport };
+  const offline = checkTargetOffline({ target, images, family: device?.family, release: m.images?.release, simulated: simulated || allowStandIns });
+  return { driver, loaded, target, images, imageProblems: problems.map((p) => p.message), offline, simulated, port, transport };
+}
+
+/**
+ * Everything that can be checked without a board, before the first board operation: bad images (exit 4)
+ * and a target no image can reach (exit 3, at the manifest's line and column).
+ */
+export function assertReadyBeforeBoard(s: Resolved): void {
+  if (s.imageProblems.length) throw new CliError(`image problems (nothing was touched; the board was not read):\n  ${s.imageProblems.join('\n  ')}`, EXIT.INVALID_INPUT);
+  if (s.offline.length) {
+    const shown = path.relative(process.cwd(), s.loaded.file) || s.loaded.file;
+    const lines = s.offline.map((r) => {
+      const pos = s.loaded.locate(r.pointer);
+      return `${shown}:${pos.line}:${pos.column}: refused (${r.code}): ${r.message}\n  remedy: ${r.remedy}`;
+    });
+    throw new CliError(`the manifest's target cannot be reached with the images at hand:\n${lines.join('\n')}\ncopro: nothing was done (the board was not read).`, EXIT.REFUSED);
+  }
 }
 
 export interface OpenOptions {
