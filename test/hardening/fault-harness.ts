@@ -16,7 +16,9 @@
 import { readFileSync } from 'node:fs';
 import semver from 'semver';
 import { main } from '../../src/cli/main.js';
-import { readSimulatedBoard, makeBoard, armFault, parseFault, describeFault, writeSimulatedBoard, type BoardSpec } from '../../src/drivers/simulator/index.js';
+import { readSimulatedBoard, makeBoard, armFault, parseFault, describeFault, writeSimulatedBoard, applyAll, viewImage, type BoardSpec } from '../../src/drivers/simulator/index.js';
+import { makeStandIn } from '../../src/images/index.js';
+import { WB5X_FUS_220 } from './helpers.js';
 import type { SimBoard, Fault } from '../../src/generated/sim-board.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 
@@ -134,8 +136,22 @@ function atTarget(b: SimBoard, t: MatrixOptions['target']): boolean {
  */
 export type PowerLossOutcome = 'resume' | 'image-corrupt' | 'ob-corrupt' | 'fus-damaged';
 
-/** Whether the simulated board models the outcomes (its schema defines them). */
-export const OUTCOMES_MODELLED = readFileSync(new URL('../../schemas/sim-board.schema.json', import.meta.url), 'utf8').includes('"powerLossOutcome"');
+/**
+ * Whether the simulated board models the outcomes: its schema defines them, and a power cut during a FUS
+ * update armed with `fus-damaged` does leave FUS damaged at the next boot (probed on the pure model).
+ */
+export const OUTCOMES_MODELLED = ((): boolean => {
+  if (!readFileSync(new URL('../../schemas/sim-board.schema.json', import.meta.url), 'utf8').includes('"powerLossOutcome"')) return false;
+  try {
+    const fus = viewImage(makeStandIn(WB5X_FUS_220()), 'stm32wb5x_FUS_fw.bin');
+    const b = armFault(makeBoard({ fusVersion: '1.2.0', stack: null }), faultOf('power-loss@install/fus-damaged'));
+    const r = applyAll(b, [{ op: 'stageImage', write: { address: 0x080ee000, size: fus.size, sha256: fus.sha256, name: 'stm32wb5x_FUS_fw.bin', image: fus.image } }, { op: 'fwUpgrade' }], { transport: 'usb' });
+    const after = applyAll(r.board, [{ op: 'connect' }], { transport: 'usb' }).board as SimBoard & { fusDamaged?: string | null };
+    return typeof after.fusDamaged === 'string' && after.fusDamaged.length > 0;
+  } catch {
+    return false;
+  }
+})();
 
 /** Text form of a fault, with an optional `/outcome` after a power-loss point. */
 export function faultOf(text: string): Fault {
