@@ -53,7 +53,7 @@ export function fwUpgrade(run: Run): SimOutcome {
     } else {
       b.pending = { operation: 'install', staged: found, outcome };
     }
-    setReport(b, { state: ongoing, error: 'NO_ERROR' });
+    setReport(b, outcome === 'fus-damaged' ? { state: 'FUS_ERROR', error: 'ERR_UNKNOWN' } : { state: ongoing, error: 'NO_ERROR' });
     run.emit({ type: 'wait', reason: 'install', ms: TIMING.stackInstallBaseMs / 2 });
     cutPower(run, loss);
     return fail('POWER_LOSS', `power was lost while FUS installed ${image.kind} ${image.version}`, { status: { state: ongoing, error: 'NO_ERROR' } });
