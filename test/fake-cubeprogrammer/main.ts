@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registerInvocation } from './overlap.js';
 import {
   apply,
   modelledDuration,
@@ -844,7 +845,12 @@ async function run(parsed: Parsed, out: Output, style: S.Style, io: FakeIo): Pro
     else out.line(`Error: Cannot open port ${c.port}`); // unknown text
     return 1;
   }
-  const release = await lockBoard(dir, picked.serial);
+  // Overlap is recorded, not hidden: see overlap.ts (the store lock below keeps the board file whole only).
+  const unregister = await registerInvocation(dir, picked.serial, parsed.commands.map((cmd) => cmd.kind));
+  const release = await lockBoard(dir, picked.serial).catch(async (e: unknown) => {
+    await unregister();
+    throw e;
+  });
   try {
     let board = advanceClock(await readSimulatedBoard(dir, picked.serial), Date.now(), speed);
     board.counters = { ...board.counters, cliProcesses: board.counters.cliProcesses + 1 };
@@ -882,6 +888,7 @@ async function run(parsed: Parsed, out: Output, style: S.Style, io: FakeIo): Pro
     }
   } finally {
     await release();
+    await unregister();
   }
 }
 
