@@ -24,7 +24,7 @@ import {
   wireMs,
   type LineSettings,
 } from './an3155.js';
-import type { VirtualTarget, TargetResult } from './virtual-target.js';
+import type { BootloaderTarget, TargetResult } from './virtual-target.js';
 
 /** Faults of the device and its wire (not of the chip model). `command` limits one to a command code. */
 export type VirtualUartFault =
@@ -33,6 +33,20 @@ export type VirtualUartFault =
   | { kind: 'stall'; command?: number }
   | { kind: 'no-return' }
   | { kind: 'unplug-mid-write'; afterFrames: number };
+
+/** `corrupt-reply@0x11`, `drop-reply`, `stall@0x31`, `no-return`, `unplug-mid-write:40` (COPRO_SIM_UART_FAULTS, comma-separated). */
+export function parseUartFault(text: string): VirtualUartFault {
+  const t = text.trim();
+  const m = /^(corrupt-reply|drop-reply|stall)(?:@(0x[0-9a-f]{1,2}|[0-9]{1,3}))?$/i.exec(t);
+  if (m) {
+    const kind = m[1]!.toLowerCase() as 'corrupt-reply' | 'drop-reply' | 'stall';
+    return m[2] ? { kind, command: Number(m[2]) } : { kind };
+  }
+  if (t === 'no-return') return { kind: 'no-return' };
+  const u = /^unplug-mid-write:([0-9]{1,5})$/.exec(t);
+  if (u) return { kind: 'unplug-mid-write', afterFrames: Number(u[1]) };
+  throw new Error(`unknown UART fault ${JSON.stringify(text)}: corrupt-reply[@cmd], drop-reply[@cmd], stall[@cmd], no-return, unplug-mid-write:<frames>`);
+}
 
 /** Commands this bootloader offers (Get answers them; AN2606 STM32WB USART list, minus Go and the protection commands, not modelled). */
 export const OFFERED = [CMD.GET, CMD.GET_VERSION, CMD.GET_ID, CMD.READ_MEMORY, CMD.WRITE_MEMORY, CMD.EXTENDED_ERASE, CMD.SPECIAL, CMD.EXTENDED_SPECIAL] as const;
@@ -81,7 +95,7 @@ export class VirtualAn3155 {
   readonly accepted: { command: string; detail: string }[] = [];
 
   constructor(
-    readonly target: VirtualTarget,
+    readonly target: BootloaderTarget,
     opts: { faults?: VirtualUartFault[] } = {},
   ) {
     this.faults = [...(opts.faults ?? [])];
@@ -332,8 +346,7 @@ export class VirtualAn3155 {
     this.writeFrames++;
     if (unplug && this.writeFrames > unplug.afterFrames) {
       this.faults.splice(this.faults.indexOf(unplug), 1);
-      await this.target.flush();
-      await this.target.host.change((b) => ({ board: { ...b, powered: false, notes: [...b.notes, `USB-serial adapter unplugged during the download (after ${unplug.afterFrames} Write Memory frames)`].slice(-10) }, result: undefined }));
+      await this.target.unplug(`USB-serial adapter unplugged during the download (after ${unplug.afterFrames} Write Memory frames)`);
       this.off = true;
       this.unplugged = true;
       this.synced = false;

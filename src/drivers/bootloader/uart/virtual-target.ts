@@ -79,7 +79,25 @@ export interface VirtualTargetOptions {
   ctx?: SimContext;
 }
 
-export class VirtualTarget {
+/** What the virtual AN3155 bootloader needs from the chip behind it. */
+export interface BootloaderTarget {
+  /** The chip came out of reset / power-up and the host synced (0x7F): does the ROM bootloader run? */
+  boot(): Promise<TargetResult>;
+  powered(): Promise<boolean>;
+  deviceId(): Promise<number>;
+  readProtected(): Promise<boolean>;
+  read(address: number, length: number): Promise<TargetResult<Uint8Array>>;
+  write(address: number, data: Uint8Array): Promise<TargetResult>;
+  erase(pages: readonly number[]): Promise<TargetResult>;
+  fusGetState(): Promise<TargetResult<{ state: number; error: number } | null>>;
+  fusCommand(command: 'FW_UPGRADE' | 'FW_DELETE' | 'START_WS'): Promise<TargetResult<Uint8Array>>;
+  /** The host went away: what it wrote becomes the model's. */
+  flush(): Promise<void>;
+  /** The USB-serial adapter is pulled: the board loses power. */
+  unplug(note: string): Promise<void>;
+}
+
+export class VirtualTarget implements BootloaderTarget {
   /** Page index -> page bytes, for pages this host erased or wrote. */
   private readonly pages = new Map<number, Uint8Array>();
   /** Bytes written since the last hand-over to the model. */
@@ -449,6 +467,11 @@ export class VirtualTarget {
   /** The host went away: what it wrote becomes the model's staged bytes. */
   async flush(): Promise<void> {
     await this.commit();
+  }
+
+  async unplug(note: string): Promise<void> {
+    await this.commit();
+    await this.host.change((b) => ({ board: { ...b, powered: false, notes: [...b.notes, note].slice(-10) }, result: undefined }));
   }
 
   /** Whether the board has power (an armed power loss cut it). */
