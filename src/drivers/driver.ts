@@ -61,6 +61,7 @@ export type DriverErrorCode =
   | 'OPTION_BYTES'
   | 'REFUSED' // the driver refused before touching the board (e.g. a stand-in image to the real driver)
   | 'TOOL_ERROR' // an Error: line or an unknown output that the parser would not guess about
+  | 'WRONG_BOARD' // the tool's connection header names another board than the one asked for (or first reached)
   | 'TOOL_NOT_FOUND' // STM32_Programmer_CLI is not installed where copro looked
   | 'ABORTED';
 

@@ -217,6 +217,8 @@ export async function applyBoards(boards: readonly BoardSpec[], o: ApplyOptions)
     const toRun = prepared.filter((p) => !p.result && p.plan?.status === 'changes');
     if (toRun.length === 0) return prepared.map((p) => p.result!);
     if (o.dryRun) {
+      // A dry run checks the images against copro.lock like apply (it writes nothing).
+      await o.checkPlans?.(toRun.map((p) => p.plan!));
       for (const p of toRun) p.result = finish(p, o, { result: 'planned', plan: p.plan });
       return prepared.map((p) => p.result!);
     }

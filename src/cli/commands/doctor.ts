@@ -64,6 +64,9 @@ export async function doctorCommand(_manifest: string | undefined, opts: { simul
       findings.push({ check: 'STM32CubeProgrammer', status: 'fail', detail: (e as Error).message, fix: 'install STM32CubeProgrammer, or pass --cubeprogrammer / set COPRO_CUBEPROGRAMMER' });
     }
     findings.push(...udevFindings());
+    // The bootloader driver opens the DFU device itself: udev rule and permissions (Linux), WinUSB (Windows).
+    const { bootloaderFindings } = await import('../../drivers/bootloader/doctor.js');
+    findings.push(...bootloaderFindings());
   } else {
     findings.push({ check: 'driver', status: 'ok', detail: `simulated boards in ${simulatorDir()}` });
   }
