@@ -180,7 +180,8 @@ export interface OpenOptions {
   baudrate?: number;
   timeoutSeconds?: number;
   logDir: string;
-<<<<<<< HEAD
+  /** Default: the manifest's, as resolveSession saw it (cubeprogrammer when there is none). */
+  driver?: DriverKind;
   /** Told when each tool process starts and ends: the board lock records them (src/runner/lock.ts). */
   onChild?: { started(pid: number): void; ended(pid: number): void };
 }
@@ -188,10 +189,6 @@ export interface OpenOptions {
 /** The board lock as the driver's tool-process observer. */
 export function lockObserver(lock: { addChild(pid: number): void; removeChild(pid: number): void } | undefined): OpenOptions['onChild'] {
   return lock ? { started: (pid) => lock.addChild(pid), ended: (pid) => lock.removeChild(pid) } : undefined;
-=======
-  /** Default: the manifest's, as resolveSession saw it (cubeprogrammer when there is none). */
-  driver?: DriverKind;
->>>>>>> main
 }
 
 /** Opens a driver for one board. The simulator is in-process; the real driver runs STM32_Programmer_CLI. */

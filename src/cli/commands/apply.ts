@@ -8,12 +8,8 @@ import { EventLog, fanOut, ndjsonSink, stamp } from '../../runner/events.js';
 import { junitFromEvents } from '../../runner/junit.js';
 import { checkPlansAgainstLock } from '../../runner/lockfile.js';
 import { EXIT } from '../exit-codes.js';
-<<<<<<< HEAD
 import { ENVIRONMENT_ERROR_CODES } from '../errors.js';
-import { resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, CliError, lockDir, lockObserver } from '../session.js';
-=======
-import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, lockDir } from '../session.js';
->>>>>>> main
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, lockDir, lockObserver } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { rendererFor, useColor } from '../output.js';
 import type { Plan } from '../../planner/types.js';

@@ -6,11 +6,7 @@ import { readSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
 import { swdReadWouldDestroyApplication } from '../../runner/swd-guard.js';
 import { EXIT } from '../exit-codes.js';
-<<<<<<< HEAD
-import { resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir, lockObserver } from '../session.js';
-=======
-import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir } from '../session.js';
->>>>>>> main
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir, lockObserver } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { useColor } from '../output.js';
 

@@ -317,15 +317,10 @@ export class CubeProgrammerDriver implements Driver {
     for (let attempt = 1; ; attempt++) {
       if (opts.signal?.aborted) throw new DriverError('ABORTED', `interrupted before: ${formatArgv([this.o.executable, ...args])}`);
       progress(opts, { phase: attempt === 1 ? phaseOf(kind) : 'reconnect', message: formatArgv(['STM32_Programmer_CLI', ...args]) });
-<<<<<<< HEAD
       const inv = await runCli({ executable: this.o.executable, args, env: this.o.env, timeoutMs: this.timeoutFor(kind), logFile: this.o.logFile, signal: opts.signal, onChild: this.o.onChild });
-      const parsed = parseCliOutput(inv.stdout);
-=======
-      const inv = await runCli({ executable: this.o.executable, args, env: this.o.env, timeoutMs: this.timeoutFor(kind), logFile: this.o.logFile, signal: opts.signal });
       // The board named by --serial, or else the one the first call reached: another one answering is never "the board".
       const expected = this.o.serial ?? this.header?.serial;
       const parsed = parseCliOutput(inv.stdout, expected ? { serial: expected } : {});
->>>>>>> main
       if (parsed.toolVersion) this.toolVersion = parsed.toolVersion;
       this.assertNoGuess(inv, parsed);
       const connected = parsed.header !== undefined && (parsed.header.deviceId !== undefined || parsed.header.iap);
