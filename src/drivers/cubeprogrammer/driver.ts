@@ -14,9 +14,9 @@ import { mustUpdateFusFirst } from '../early-fus.js';
 import { DriverError, withoutFusFacts } from '../driver.js';
 import { createHash } from 'node:crypto';
 import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
-import { formatArgv, runCli, type InvokeResult } from './invoke.js';
+import { formatArgv, runCli, type InvokeResult, type ToolChildObserver } from './invoke.js';
 import { parseCliOutput, type CliResult, type ConnectHeader } from './parse.js';
-import { finished, problemCode, reportFrom } from './report.js';
+import { classifyErrorText, finished, problemCode, reportFrom } from './report.js';
 import { UID64_ADDRESS, buildBoardState, stackWasRunning } from './state.js';
 
 export type OpKind = 'connect' | 'read' | 'startFus' | 'delete' | 'upgrade' | 'startStack' | 'optionBytes' | 'flash' | 'antiRollback';
@@ -58,6 +58,8 @@ export interface CubeProgrammerDriverOptions {
   /** From the `--version` banner, when already known. */
   toolVersion?: string;
   reconnect?: Partial<ReconnectPolicy>;
+  /** Told when each tool process starts and ends (the board lock records them). */
+  onChild?: ToolChildObserver;
   /** Injected in tests. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
@@ -315,7 +317,7 @@ export class CubeProgrammerDriver implements Driver {
     for (let attempt = 1; ; attempt++) {
       if (opts.signal?.aborted) throw new DriverError('ABORTED', `interrupted before: ${formatArgv([this.o.executable, ...args])}`);
       progress(opts, { phase: attempt === 1 ? phaseOf(kind) : 'reconnect', message: formatArgv(['STM32_Programmer_CLI', ...args]) });
-      const inv = await runCli({ executable: this.o.executable, args, env: this.o.env, timeoutMs: this.timeoutFor(kind), logFile: this.o.logFile, signal: opts.signal });
+      const inv = await runCli({ executable: this.o.executable, args, env: this.o.env, timeoutMs: this.timeoutFor(kind), logFile: this.o.logFile, signal: opts.signal, onChild: this.o.onChild });
       // The board named by --serial, or else the one the first call reached: another one answering is never "the board".
       const expected = this.o.serial ?? this.header?.serial;
       const parsed = parseCliOutput(inv.stdout, expected ? { serial: expected } : {});
@@ -372,6 +374,15 @@ export class CubeProgrammerDriver implements Driver {
 
   /** Output the parser does not know is an error that quotes the line: the driver does not guess. */
   private assertUnderstood(c: { inv: InvokeResult; parsed: CliResult }): void {
+    // A bootloader that stopped answering mid-read is a lost connection, not a tool error (issue 14).
+    const lost = c.parsed.errors.find((e) => classifyErrorText(e) === 'DISCONNECTED');
+    if (lost !== undefined) {
+      throw new DriverError('DISCONNECTED', `${this.describeTarget()} stopped answering during the read: ${JSON.stringify(lost)}`, {
+        transcript: c.inv.stdout,
+        logFile: this.o.logFile,
+        remedy: 'check the cable and BOOT0; power-cycle the board and read its state before running again',
+      });
+    }
     if (c.parsed.unknownLines.length === 0) return;
     throw new DriverError('TOOL_ERROR', `STM32_Programmer_CLI ${this.toolVersion} printed output copro does not understand: ${c.parsed.unknownLines.slice(0, 3).map((l) => JSON.stringify(l)).join(', ')}`, {
       transcript: c.inv.stdout,
