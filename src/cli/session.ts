@@ -102,7 +102,17 @@ export function imagesDirOf(m: { images?: { dir?: string } }, manifestFile: stri
   return m.images?.dir ? path.resolve(path.dirname(path.resolve(manifestFile)), m.images.dir) : path.join(cwd, 'binaries');
 }
 
+export type DriverKind = 'cubeprogrammer' | 'bootloader' | 'simulator';
+
+/**
+ * The manifest's `connection.driver` of the session resolved last: commands open drivers with it unless they
+ * pass one (`copro apply --simulate` with `driver: bootloader` rehearses on the bootloader driver's code path).
+ */
+let sessionDriver: DriverKind | undefined;
+let saidBootloaderCaveat = false;
+
 export interface Resolved {
+  driver: DriverKind;
   loaded: LoadedManifest;
   target: Target;
   images: AvailableImage[];
@@ -118,10 +128,16 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
   const loaded = await readManifest(manifestFile);
   const m = loaded.manifest;
   const simulated = isSimulated(loaded, opts);
-  const port = opts.port ?? m.connection?.port ?? 'usb1';
+  const driver: DriverKind = m.connection?.driver ?? 'cubeprogrammer';
+  sessionDriver = driver;
+  const port = opts.port ?? m.connection?.port ?? (driver === 'bootloader' ? 'usb' : 'usb1');
   const transport = transportOf(port, simulated);
-  // The fake STM32_Programmer_CLI (tests, benchmarks) drives a simulated board through the real driver.
-  const allowStandIns = !simulated && process.env.COPRO_ALLOW_STANDIN_IMAGES === '1';
+  if (driver === 'bootloader' && transport === 'swd') {
+    throw new CliError(`${loaded.file}: connection.driver bootloader talks to the ROM bootloader over USB DFU (port: usb) or UART (port: /dev/ttyACM0, COM3), not over ${port}`, EXIT.INVALID_INPUT);
+  }
+  // The fake STM32_Programmer_CLI (tests, benchmarks) drives a simulated board through the real driver; the
+  // bootloader driver rehearses on the virtual devices over the simulated board, with the stand-in images.
+  const allowStandIns = (!simulated && process.env.COPRO_ALLOW_STANDIN_IMAGES === '1') || (simulated && driver === 'bootloader');
   const target: Target = { ...resolveTarget(m, { manifestDir: path.dirname(loaded.file), transport, toolVersion }), ...(allowStandIns ? { allowStandIns } : {}) };
   // The application's sha256 lets the runner verify its re-flash by read-back (resolveTarget stays pure).
   if (target.application?.file) target.application = { ...target.application, fileSha256: await sha256OfFile(target.application.file) };
@@ -135,7 +151,7 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
     family: device?.family,
   });
   const offline = checkTargetOffline({ target, images, family: device?.family, release: m.images?.release, simulated: simulated || allowStandIns });
-  return { loaded, target, images, imageProblems: problems.map((p) => p.message), offline, simulated, port, transport };
+  return { driver, loaded, target, images, imageProblems: problems.map((p) => p.message), offline, simulated, port, transport };
 }
 
 /**
@@ -164,12 +180,33 @@ export interface OpenOptions {
   baudrate?: number;
   timeoutSeconds?: number;
   logDir: string;
+  /** Default: the manifest's, as resolveSession saw it (cubeprogrammer when there is none). */
+  driver?: DriverKind;
 }
 
 /** Opens a driver for one board. The simulator is in-process; the real driver runs STM32_Programmer_CLI. */
 export async function openDriver(o: OpenOptions): Promise<Driver> {
   await mkdir(o.logDir, { recursive: true });
   const logFile = path.join(o.logDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${(o.serial ?? 'board').replace(/[^A-Za-z0-9_-]/g, '_')}.log`);
+  if ((o.driver ?? sessionDriver) === 'bootloader') {
+    // No STM32CubeProgrammer: copro talks to the ROM bootloader (USB DFU or UART); with --simulate, to the
+    // virtual bootloader devices over the simulated board (the same driver code path).
+    const { createBootloaderDriver } = await import('../drivers/bootloader/index.js');
+    const { LinkError } = await import('../drivers/bootloader/link.js');
+    if (!saidBootloaderCaveat) {
+      // Said once per run (the read-back's notes say it again in `status`).
+      saidBootloaderCaveat = true;
+      const { DFU_UNCERTAINTIES } = await import('../drivers/bootloader/index.js');
+      const what = transportOf(o.port, false) === 'usb' ? DFU_UNCERTAINTIES : ['the FUS commands over USART (AN3155 special commands 0x50/0x51) are confirmed by one source only'];
+      process.stderr.write(`copro: bootloader driver${o.simulated ? ' (virtual device)' : ''}: unconfirmed by the sources: ${what.join('; ')}. Every request and reply is recorded in ${logFile}; a run on a real board settles it.\n`);
+    }
+    try {
+      return await createBootloaderDriver({ port: o.port, ...(o.serial ? { serial: o.serial } : {}), ...(o.baudrate ? { baudrate: o.baudrate } : {}), simulated: o.simulated, simDir: simulatorDir(), speed: simulatorSpeed(), logFile });
+    } catch (e) {
+      if (e instanceof LinkError) throw new CliError(e.message, EXIT.ENVIRONMENT);
+      throw e;
+    }
+  }
   if (o.simulated) {
     const { createSimulatorDriver } = await import('../drivers/simulator/index.js');
     return createSimulatorDriver({ dir: simulatorDir(), serial: o.serial, transport: o.transport, speed: simulatorSpeed() });

@@ -192,7 +192,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
         reason: `${hop.edge.reason.replace('{from}', hop.from).replace('{to}', hop.to)}. Needed because ${chainWhy}.${placed.note}`,
         rule: R.ruleText(hop.edge),
         irreversible: true,
-        warnings: [R.FUS_INSTALL_ERASES_KEYS.warning, ...(img.path === undefined ? [fetchWarning(img)] : [])],
+        warnings: [R.FUS_UPDATE_NEEDS_STABLE_POWER.warning, R.FUS_INSTALL_ERASES_KEYS.warning, ...(img.path === undefined ? [fetchWarning(img)] : [])],
       },
       (x) => {
         x.written = { address: placed.address, sha256: img.identity.sha256 };
@@ -340,7 +340,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
 
   if (steps.length > 0) checkBeforeTouching(ctx, steps);
   // Warnings about what the steps do, only once the plan stands.
-  if (chain.length > 0) ctx.warnings.push(R.FUS_INSTALL_ERASES_KEYS.warning);
+  if (chain.length > 0) ctx.warnings.push(R.FUS_UPDATE_NEEDS_STABLE_POWER.warning, R.FUS_INSTALL_ERASES_KEYS.warning);
   ctx.warnings.push(...late);
   ctx.warnings.push(...misnamedNotes(ctx, images, steps, simulated));
   const imagesToFetch = steps.filter((s) => s.image && s.image.path === undefined && s.image.origin === 'catalog' && s.image.nameTakenBy === undefined);

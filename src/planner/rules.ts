@@ -254,6 +254,15 @@ export const ANTI_ROLLBACK = {
     'STM32CubeWB release notes v1.11.1..v1.24.0: "activate it only after installing the latest FUS version (>= V1.2.0) and after successfully installing a wireless stack (without deleting it). Otherwise, further wireless stack installation will be blocked." AN5185 §2.4',
 } as const;
 
+/** A power cut while FUS updates itself can damage FUS for good: say so before every FUS update. */
+export const FUS_UPDATE_NEEDS_STABLE_POWER = {
+  id: 'fus-update-needs-stable-power',
+  warning:
+    'Keep the board powered and connected until this step is verified: a power cut or unplug while FUS updates itself can damage FUS for good (the stack keeps running, but no FUS or wireless stack can ever be installed again). Use a stable supply, not a weak battery or a loose cable or hub.',
+  source:
+    'ST community, "STM32WB5MMG power removed while updating FUS" (m-p/106679): "your board became unusable as the FUS managing the secure updates has been damaged"; "Wireless stack update process fault recovery" (td-p/272587)',
+} as const;
+
 export const FUS_INSTALL_ERASES_KEYS = {
   id: 'fus-install-erases-user-keys',
   warning: 'Installing FUS deletes the user keys stored in FUS (the "crypto enclave"); they cannot be recovered.',

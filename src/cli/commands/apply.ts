@@ -73,6 +73,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
           if (note) out(note);
         },
         log: out,
+        memoryDir: path.join(stateDir(), 'boards'),
         showPlan: (serial, p) => {
           if (opts.json) return;
           if (boards.length > 1) out(`\n== board ${serial} ==`);

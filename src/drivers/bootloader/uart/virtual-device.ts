@@ -24,12 +24,12 @@ import {
   wireMs,
   type LineSettings,
 } from './an3155.js';
-import type { BootloaderTarget, TargetResult } from './virtual-target.js';
+import type { BootloaderTarget, TargetResult } from './chip-target.js';
 
 /** Faults of the device and its wire (not of the chip model). `command` limits one to a command code. */
 export type VirtualUartFault =
-  | { kind: 'corrupt-reply'; command?: number }
-  | { kind: 'drop-reply'; command?: number }
+  | { kind: 'corrupt-reply'; command?: number; skip?: number }
+  | { kind: 'drop-reply'; command?: number; skip?: number }
   | { kind: 'stall'; command?: number }
   | { kind: 'no-return' }
   | { kind: 'unplug-mid-write'; afterFrames: number };
@@ -196,6 +196,12 @@ export class VirtualAn3155 {
   private takeFault<K extends VirtualUartFault['kind']>(kind: K, command?: number): Extract<VirtualUartFault, { kind: K }> | undefined {
     const i = this.faults.findIndex((f) => f.kind === kind && (!('command' in f) || f.command === undefined || f.command === command));
     if (i < 0) return undefined;
+    const f = this.faults[i]!;
+    // `skip`: let that many matching replies through first.
+    if ('skip' in f && f.skip) {
+      this.faults[i] = { ...f, skip: f.skip - 1 } as VirtualUartFault;
+      return undefined;
+    }
     return this.faults.splice(i, 1)[0] as Extract<VirtualUartFault, { kind: K }>;
   }
 
@@ -319,12 +325,15 @@ export class VirtualAn3155 {
   private async readMemory(): Promise<void> {
     const address = await this.address('Read Memory');
     if (address === undefined) return;
-    const probe = await this.target.read(address, 1);
-    if (!probe.ok) return this.nack('Read Memory', probe.why ?? 'address');
+    if (!(await this.target.addressValid(address))) return this.nack('Read Memory', `0x${address.toString(16)} is not readable`);
     this.send([ACK]);
     const [n, c] = await this.take(2);
     if ((n! ^ c!) !== 0xff) return this.nack('Read Memory', 'length complement');
     const r = await this.target.read(address, n! + 1);
+    if (r.after) {
+      this.afterEffects(r);
+      throw new Interrupted();
+    }
     if (!r.ok) return this.nack('Read Memory', r.why ?? 'range');
     this.send([ACK]);
     this.send(r.value!, true, CMD.READ_MEMORY);
@@ -334,8 +343,7 @@ export class VirtualAn3155 {
     const address = await this.address('Write Memory');
     if (address === undefined) return;
     if (address % 4 !== 0) return this.nack('Write Memory', 'address not word aligned');
-    const probe = await this.target.read(address, 1);
-    if (!probe.ok && !(address >= 0x20000000 && address < 0x20040000) && address !== 0x5800040c) return this.nack('Write Memory', probe.why ?? 'address');
+    if (!(await this.target.addressValid(address))) return this.nack('Write Memory', `0x${address.toString(16)} is not writable`);
     this.send([ACK]);
     const n = (await this.next()) + 1;
     const data = await this.take(n);
