@@ -6,7 +6,7 @@ import { readSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
 import { swdReadWouldDestroyApplication } from '../../runner/swd-guard.js';
 import { EXIT } from '../exit-codes.js';
-import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir } from '../session.js';
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir, lockObserver } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { useColor } from '../output.js';
 
@@ -26,7 +26,7 @@ export async function planCommand(manifestFile: string, opts: PlanOptions): Prom
     for (const b of await selectBoards(s, opts)) {
       const lock = await acquireBoardLock(lockDir(s.simulated), b.serial);
       try {
-        const driver = await openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs') });
+        const driver = await openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs'), onChild: lockObserver(lock) });
         try {
           // Over SWD a full read runs the FUS operator over the application (P47): refuse first where policy says so.
           const loss = await swdReadWouldDestroyApplication(driver, s.target);
