@@ -10,7 +10,7 @@ import { loadManifest, resolveTarget, formatManifestIssues, type LoadedManifest 
 import { collectImages } from '../images/inventory.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Target } from '../planner/types.js';
-import type { Driver, Transport } from '../drivers/driver.js';
+import type { BoardAccess, Driver, Transport } from '../drivers/driver.js';
 import { deviceFromName } from '../domain/devices.js';
 import { EXIT } from './exit-codes.js';
 import { sha256OfFile } from '../runner/preflight.js';
@@ -139,6 +139,8 @@ export interface OpenOptions {
   baudrate?: number;
   timeoutSeconds?: number;
   logDir: string;
+  /** What the command may do to the board: `free` reads only (plan, status, doctor), `full` (apply, --full). */
+  access: BoardAccess;
 }
 
 /** Opens a driver for one board. The simulator is in-process; the real driver runs STM32_Programmer_CLI. */
@@ -147,7 +149,7 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
   const logFile = path.join(o.logDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${(o.serial ?? 'board').replace(/[^A-Za-z0-9_-]/g, '_')}.log`);
   if (o.simulated) {
     const { createSimulatorDriver } = await import('../drivers/simulator/index.js');
-    return createSimulatorDriver({ dir: simulatorDir(), serial: o.serial, transport: o.transport, speed: simulatorSpeed() });
+    return createSimulatorDriver({ dir: simulatorDir(), serial: o.serial, transport: o.transport, speed: simulatorSpeed(), access: o.access });
   }
   const { createCubeProgrammerDriver } = await import('../drivers/cubeprogrammer/index.js');
   return createCubeProgrammerDriver({
@@ -159,5 +161,6 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
     timeoutMs: o.timeoutSeconds ? o.timeoutSeconds * 1000 : undefined,
     logFile,
     allowStandInImages: process.env.COPRO_ALLOW_STANDIN_IMAGES === '1',
+    access: o.access,
   });
 }
