@@ -131,7 +131,7 @@ function summarize(results: readonly BoardResult[], ms: number): string {
     const type = st?.stack.type && st.stack.type !== 'unknown' ? st.stack.type : 'type not reported by FUS';
     const where = st ? `FUS ${st.fus.version}, stack ${st.stack.status === 'installed' ? `${st.stack.version} (${type})` : st.stack.status}, UID ${st.device.uid64}` : '';
     const what: Record<BoardResult['result'], string> = {
-      provisioned: 'provisioned and verified',
+      provisioned: r.notVerifiable?.length ? `provisioned; read back as planned except what has no read-out: ${r.notVerifiable.join(', ')} (done, not verifiable by read-back)` : 'provisioned and verified',
       'up-to-date': 'already matches the manifest: nothing to do',
       planned: r.errorCode === 'NOT_CONFIRMED' ? 'not confirmed: nothing was changed' : 'dry run: nothing was changed',
       refused: `refused: ${r.error ?? ''}`,
