@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The `copro` command: a thin launcher for the compiled CLI.
-import { main } from '../dist/src/cli/main.js';
+import { main, debugRequested } from '../dist/src/cli/main.js';
+import { internalErrorText } from '../dist/src/cli/errors.js';
 
 main(process.argv).then(
   (code) => { process.exitCode = code; },
-  (err) => { console.error(err instanceof Error ? err.stack ?? err.message : String(err)); process.exitCode = 70; },
+  (err) => { process.stderr.write(internalErrorText(err, debugRequested(process.argv))); process.exitCode = 70; },
 );

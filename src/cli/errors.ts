@@ -1,7 +1,10 @@
 /** Turns any error into the message a person needs and copro's documented exit code. */
 import { EXIT } from './exit-codes.js';
 
-export function describeError(e: unknown): { text: string; exitCode: number } {
+/** How to report a bug: said with every internal error, never a stack trace unless asked for. */
+export const REPORT_BUG = 'this is a bug in copro: please report it with the command you ran and the output of `copro version`';
+
+export function describeError(e: unknown, opts: { debug?: boolean } = {}): { text: string; exitCode: number } {
   const err = e as Error & { code?: string; issues?: unknown[]; details?: { logFile?: string; remedy?: string } };
   switch (err?.name) {
     case 'ManifestError': {
@@ -22,6 +25,13 @@ export function describeError(e: unknown): { text: string; exitCode: number } {
       return { text: `copro: ${err.message}\n${extra ? extra + '\n' : ''}`, exitCode: env ? EXIT.ENVIRONMENT : EXIT.BOARD_FAILED };
     }
     default:
-      return { text: `copro: internal error: ${err?.stack ?? String(e)}\n`, exitCode: EXIT.INTERNAL };
+      return { text: internalErrorText(e, opts.debug === true), exitCode: EXIT.INTERNAL };
   }
+}
+
+export function internalErrorText(e: unknown, debug: boolean): string {
+  const err = e as Error | undefined;
+  const what = err instanceof Error ? err.message : String(e);
+  const detail = debug && err instanceof Error && err.stack ? `\n${err.stack}` : '\n  (run again with --debug to see where it happened)';
+  return `copro: internal error: ${what}\n  ${REPORT_BUG}${detail}\n`;
 }

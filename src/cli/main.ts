@@ -20,6 +20,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('Provision the STM32WB wireless coprocessor (FUS + wireless stack) from a manifest.')
     .version(version(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    .option('--debug', 'print stack traces of internal errors (also COPRO_DEBUG=1)')
     .addHelpText('after', `\nExit codes: 0 ok, 1 board failure, 2 changes planned (--detailed-exitcode), 3 refused, 4 invalid input, 5 environment, 6 not confirmed, 130 interrupted.\nDocs: README.md`);
 
   const boardOptions = (cmd: Command) =>
@@ -87,13 +88,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('[manifest]', 'manifest file', 'copro.yaml')
     .description('Download the ST images a manifest needs (or a whole release) from their pinned URLs, verifying sha256.')
     .option('--release <tag>', 'fetch every image of this STM32CubeWB release (e.g. v1.24.0)')
-    .option('--dest <dir>', 'destination folder', 'binaries')
+    .option('--dest <dir>', 'destination folder (default: the manifest\'s images.dir, where plan and apply look)')
     .option('--json', 'JSON output')
     .addHelpText('after', examples(['copro fetch copro.yaml', 'copro fetch --release v1.24.0 --dest ~/.cache/copro']))
     .action(async (manifest: string, opts) => {
       const { fetchCommand } = await import('./commands/fetch.js');
       const r = await fetchCommand(manifest, opts);
       process.stdout.write(r.output);
+      if (r.errors) process.stderr.write(r.errors);
       setExit(r.exitCode);
     });
 
@@ -117,6 +119,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--full', 'also read the board\'s FUS and stack; over USB DFU / UART this starts FUS and the stack again (two chip resets); over SWD it runs CubeProgrammer\'s FUS operator (overwrites the application\'s first 8 KB, sets nSWboot0=0)')
     .addHelpText('after', examples(['copro doctor', 'copro doctor copro.yaml', 'copro doctor --simulate', 'copro doctor --full   # resets the chip to read FUS']))
     .action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(manifest, opts)));
+
+  program
+    .command('version')
+    .description('Print copro\'s version, the image catalog it trusts, and the STM32CubeProgrammer it would use (for bug reports).')
+    .option('--json', 'JSON output')
+    .option('--cubeprogrammer <path>', 'path to STM32_Programmer_CLI')
+    .addHelpText('after', examples(['copro version', 'copro version --json']))
+    .action(async (opts) => setExit(await (await import('./commands/version.js')).versionCommand(opts)));
+
+  program
+    .command('completion')
+    .argument('<shell>', 'bash, zsh or fish')
+    .description('Print a shell completion script for copro.')
+    .addHelpText('after', examples(['eval "$(copro completion bash)"   # in ~/.bashrc', 'eval "$(copro completion zsh)"    # in ~/.zshrc', 'copro completion fish > ~/.config/fish/completions/copro.fish']))
+    .action(async (shell: string) => setExit((await import('./commands/completion.js')).completionCommand(shell, program)));
 
   const sim = program
     .command('sim')
@@ -148,9 +165,26 @@ export function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
+/** `--debug` anywhere on the command line (commander may not have parsed it yet when an error happens), or COPRO_DEBUG=1. */
+export function debugRequested(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  return argv.includes('--debug') || env.COPRO_DEBUG === '1';
+}
+
+/**
+ * A reader that closes the pipe early (`copro --help | head`) is not an error: stop writing and exit with
+ * the code so far, quietly, as other well-behaved CLIs do.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream, exit: () => void): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') exit();
+    else throw e;
+  });
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.OK;
+  for (const s of [process.stdout, process.stderr]) endQuietlyOnClosedPipe(s, () => process.exit(process.exitCode ?? code));
   const program = buildProgram((c) => {
     code = c;
   });
@@ -172,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode ?? EXIT.INTERNAL;
     }
     const { describeError } = await import('./errors.js');
-    const d = describeError(e);
+    const d = describeError(e, { debug: debugRequested(argv) });
     process.stderr.write(d.text);
     return d.exitCode;
   }

@@ -96,6 +96,11 @@ export function transportOf(port: string | undefined, simulated: boolean): Trans
   return 'uart';
 }
 
+/** The folder a manifest's images are read from (and `copro fetch` writes to): `images.dir` next to the manifest, or `<cwd>/binaries`. */
+export function imagesDirOf(m: { images?: { dir?: string } }, manifestFile: string, cwd = process.cwd()): string {
+  return m.images?.dir ? path.resolve(path.dirname(path.resolve(manifestFile)), m.images.dir) : path.join(cwd, 'binaries');
+}
+
 export interface Resolved {
   loaded: LoadedManifest;
   target: Target;
@@ -120,7 +125,7 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
   const device = m.device && m.device !== 'detect' ? deviceFromName(m.device) : undefined;
   const manifestDir = path.dirname(loaded.file);
   const { images, problems } = await collectImages({
-    dir: m.images?.dir ? path.resolve(manifestDir, m.images.dir) : path.join(process.cwd(), 'binaries'),
+    dir: imagesDirOf(m, loaded.file),
     files: m.images?.files?.map((f) => ({ path: path.resolve(manifestDir, f.path), sha256: f.sha256?.toLowerCase() })),
     release: m.images?.release,
     standIns: simulated || allowStandIns,

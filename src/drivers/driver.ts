@@ -14,7 +14,7 @@ export type { BoardState };
 export type Transport = 'usb' | 'swd' | 'uart' | 'simulated';
 
 export interface DriverInfo {
-  kind: 'simulator' | 'cubeprogrammer';
+  kind: 'simulator' | 'cubeprogrammer' | 'bootloader';
   transport: Transport;
   /** Probe / DFU serial number this driver is bound to, if any. */
   serial: string | null;

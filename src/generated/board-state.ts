@@ -18,7 +18,7 @@ export interface BoardState {
   $schema?: string;
   schemaVersion: 1;
   source: {
-    driver: 'simulator' | 'cubeprogrammer' | 'snapshot';
+    driver: 'simulator' | 'cubeprogrammer' | 'bootloader' | 'snapshot';
     transport: 'usb' | 'swd' | 'uart' | 'simulated';
     /**
      * ISO 8601 time of the read-back.

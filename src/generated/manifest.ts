@@ -81,15 +81,15 @@ export interface CoproManifest {
   };
   connection?: {
     /**
-     * cubeprogrammer drives a real board; simulator rehearses on the simulated board. Default: cubeprogrammer.
+     * cubeprogrammer drives a real board through STM32_Programmer_CLI; bootloader talks to the chip's ROM bootloader itself (USB DFU with port: usb, or USART with port: /dev/ttyACM0 / COM3), no STM32CubeProgrammer needed; simulator rehearses on the simulated board. Default: cubeprogrammer.
      */
-    driver?: 'cubeprogrammer' | 'simulator';
+    driver?: 'cubeprogrammer' | 'bootloader' | 'simulator';
     /**
-     * usb1, swd, or a serial device (/dev/ttyACM0, COM3). Default: usb1.
+     * usb1, swd, or a serial device (/dev/ttyACM0, COM3). Default: usb1. With driver: bootloader, usb (any DFU device 0483:DF11, pick one with serial) or a serial device.
      */
     port?: string;
     /**
-     * ST-LINK or DFU serial number (sn=).
+     * ST-LINK or DFU serial number (sn=). The DFU serial is a reduced chip UID that can collide between boards: copro also reads the 64-bit UID from the chip.
      */
     serial?: string;
     /**

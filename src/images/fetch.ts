@@ -84,7 +84,7 @@ async function fetchOne(record: FetchRecord, opts: FetchOptions): Promise<FetchR
   try {
     response = await doFetch(url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : {});
   } catch (e) {
-    throw new FetchError('NETWORK', `cannot download ${url}: ${(e as Error).message}`, url);
+    throw new FetchError('NETWORK', `cannot download ${url}: ${causeOf(e)}`, url);
   }
   // 206 from the byte we asked: continue the .part; anything else: start over.
   const resumed = have > 0 && response.status === 206 && (response.headers.get('content-range') ?? '').startsWith(`bytes ${have}-`);
@@ -107,7 +107,7 @@ async function fetchOne(record: FetchRecord, opts: FetchOptions): Promise<FetchR
     await fh.sync();
   } catch (e) {
     // Network trouble mid-way: keep the .part, the next run resumes it.
-    throw new FetchError('NETWORK', `download of ${url} interrupted after ${received} bytes: ${(e as Error).message}`, url);
+    throw new FetchError('NETWORK', `download of ${url} interrupted after ${received} bytes: ${causeOf(e)}`, url);
   } finally {
     await fh.close();
   }
@@ -124,6 +124,19 @@ async function fetchOne(record: FetchRecord, opts: FetchOptions): Promise<FetchR
   }
   await rename(part, dest);
   return { sha256: record.sha256, path: dest, status: resumed ? 'resumed' : 'downloaded' };
+}
+
+/** "fetch failed" says nothing by itself: add its causes (ECONNREFUSED, ENOTFOUND, a timeout...). */
+export function causeOf(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur && depth < 4; depth++) {
+    const err = cur as { message?: string; code?: string; cause?: unknown };
+    const text = [err.code, err.message].filter(Boolean).join(' ');
+    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
+    cur = err.cause;
+  }
+  return parts.join(': ') || String(e);
 }
 
 /** Downloads each record in turn; stops at the first failure (a FetchError naming expected/actual). */

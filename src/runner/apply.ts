@@ -89,7 +89,7 @@ function describeStack(s: BoardState): string {
 async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
   const { spec } = p;
   try {
-    p.lock = await acquireBoardLock(o.lockDir, spec.serial, { waitMs: o.waitLockMs });
+    p.lock = await acquireBoardLock(o.lockDir, spec.serial, { waitMs: o.waitLockMs, signal: o.signal, onWait: o.log });
     if (p.lock.recoveredFrom) o.log?.(`board ${spec.serial}: recovered a stale lock left by pid ${p.lock.recoveredFrom.pid} (${p.lock.recoveredFrom.command})`);
     p.driver = await spec.open();
     const swdLoss = await swdReadWouldDestroyApplication(p.driver, o.target, o.signal);

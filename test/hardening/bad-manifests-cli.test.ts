@@ -13,6 +13,7 @@ import { resetBoard } from '../../src/drivers/simulator/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { MAX_MANIFEST_BYTES } from '../../src/manifest/index.js';
 import { SERIAL, boardBytes, makeProject, runCli, type Project } from './helpers.js';
+import { countTests, recordSummary } from './summary.js';
 
 const CORPUS = CORPUS_DIR;
 const entries = corpusEntries;
@@ -32,7 +33,14 @@ beforeAll(async () => {
   before = await boardBytes(project.simDir);
 });
 
-afterAll(() => project.cleanup());
+// eslint-disable-next-line no-empty-pattern -- vitest passes the finished file as the second argument
+afterAll(async ({}, file) => {
+  const n = countTests(file);
+  const line = `bad manifests: ${entries.length + 2} manifests through copro apply, ${n.passed} of ${n.total} checks held (exit 4, file:line:column, board untouched), ${n.failed} failed`;
+  console.log(line);
+  recordSummary('bad manifests', line);
+  await project.cleanup();
+});
 
 async function applyBad(file: string) {
   return runCli(['apply', file, '--simulate', '--yes', '--no-color'], { cwd: project.root, env: { COPRO_SIM_DIR: project.simDir } });

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOARD_FAULTS, STAGES, runMatrix, summarize, type FaultCase } from './fault-harness.js';
+import { recordSummary } from './summary.js';
 import { FAKE_CLI, WB5X_BLE_FULL_124, WB5X_FUS_120_FOR_053, WB5X_FUS_220, makeProject, manifestText, writeStandIn, type Project } from './helpers.js';
 
 let p: Project;
@@ -59,6 +60,7 @@ describe('fault injection, real driver through the fake STM32_Programmer_CLI', (
     const results = await runMatrix(cases, { manifest, simDir: p.simDir, args: ['--cubeprogrammer', FAKE_CLI], target: TARGET, concurrency: cases.length });
     const s = summarize(results, 'real driver + fake STM32_Programmer_CLI');
     console.log(`${s.line}\n${s.table}`);
+    recordSummary('fault injection', s.line);
     expect(s.lost.map((r) => `${r.case.stage.name} + ${r.case.fault}: ${r.why}`)).toEqual([]);
     // Every fault fired: each case tested what it names.
     expect(results.filter((r) => !r.fired).map((r) => r.case.fault)).toEqual([]);

@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBoard, writeSimulatedBoard, armFault, parseFault } from '../../src/drivers/simulator/index.js';
 import { BOARD_FAULTS, STAGES, runMatrix, summarize, type FaultCase } from './fault-harness.js';
+import { recordSummary } from './summary.js';
 import { makeProject, manifestText, readBoard, runCli, type Project } from './helpers.js';
 
 let p: Project;
@@ -57,6 +58,7 @@ describe('fault injection, simulator driver', () => {
     const results = await runMatrix(cases, { manifest, simDir: p.simDir, args: ['--simulate'], target: TARGET, concurrency: 6 });
     const s = summarize(results, 'simulator driver');
     console.log(`${s.line}\n${s.table}`);
+    recordSummary('fault injection', s.line);
     expect(results).toHaveLength(cases.length);
     expect(s.lost.map((r) => `${r.case.stage.name} + ${r.case.fault}: ${r.why}`)).toEqual([]);
     // The matrix is not vacuous: the faults do fire and some runs do fail before a rerun fixes them.

@@ -6,7 +6,8 @@
  * cannot ship here); the real driver runs through the fake STM32_Programmer_CLI with
  * COPRO_ALLOW_STANDIN_IMAGES=1 except where the refusal of stand-ins is the point.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { countTests, recordSummary } from './summary.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resetBoard, createSimulatorDriver } from '../../src/drivers/simulator/index.js';
@@ -43,6 +44,13 @@ beforeEach(async () => {
   before = essence(await readBoard(p.simDir));
 });
 afterEach(() => p.cleanup());
+// eslint-disable-next-line no-empty-pattern -- vitest passes the finished file as the second argument
+afterAll(({}, file) => {
+  const n = countTests(file);
+  const line = `tampered and wrong images: ${n.total} cases, ${n.passed} refused before the board was touched (or never written), ${n.failed} failed`;
+  console.log(line);
+  recordSummary('tampered images', line);
+});
 
 const sim = (m: string, extra: string[] = []) => runCli(['apply', m, '--yes', '--no-color', ...extra], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
 const real = (m: string, allowStandIns = true, extra: string[] = []) =>

@@ -71,7 +71,7 @@ describe('fetch command', () => {
     const fetchImpl: typeof fetch = async () => new Response(served, { status: 200 });
     const r = await fetchCommand(manifest, { dest: path.join(dir, 'bin'), fetchImpl });
     expect(r.exitCode).toBe(4);
-    expect(r.output).toMatch(/expected [0-9a-f]{64}/);
+    expect(r.errors).toMatch(/expected [0-9a-f]{64}/);
     expect(r.output).toMatch(/0 of 1 image/);
   });
 

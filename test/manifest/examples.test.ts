@@ -10,8 +10,14 @@ const files = (await readdir(DIR)).filter((f) => f.endsWith('.yaml')).sort();
 const load = (f: string) => loadManifest(path.join(DIR, f), { projectRoot: PACKAGE_ROOT });
 
 describe('example manifests', () => {
-  it('include the five documented examples', () => {
-    expect(files).toEqual(['fleet-production.yaml', 'nucleo-wb55-ble.yaml', 'usb-dongle-thread.yaml', 'wb15-ble.yaml', 'wb5mm-swd-app-reflash.yaml']);
+  it('include the documented examples', () => {
+    expect(files).toEqual(expect.arrayContaining(['fleet-production.yaml', 'nucleo-wb55-ble.yaml', 'nucleo-wb55-bootloader-uart.yaml', 'usb-dongle-thread.yaml', 'wb15-ble.yaml', 'wb5mm-swd-app-reflash.yaml']));
+  });
+
+  it('nucleo-wb55-bootloader-uart: the bootloader driver over the USART bootloader at 115200 baud', async () => {
+    const { manifest } = await load('nucleo-wb55-bootloader-uart.yaml');
+    expect(connectionOf(manifest)).toMatchObject({ driver: 'bootloader', port: '/dev/ttyACM0', baudrate: 115200 });
+    expect(resolveTarget(manifest, { manifestDir: DIR, transport: 'uart' })).toMatchObject({ device: 'STM32WB5xxG_1M', fus: '2.2.0', stack: { type: 'BLE_Stack_full', range: '1.24.0' } });
   });
 
   it.each(files)('%s loads without errors or warnings, with the schema line and a header comment', async (f) => {

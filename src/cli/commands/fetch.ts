@@ -15,6 +15,8 @@ import { compareVersions, isValidRange, satisfies } from '../../domain/version.j
 import { catalogImages, loadCatalog, type CatalogImage } from '../../images/catalog.js';
 import { fetchImages, FetchError, type FetchResult } from '../../images/fetch.js';
 import { EXIT } from '../exit-codes.js';
+import { imagesDirOf } from '../session.js';
+import { httpFetch } from '../http.js';
 
 export interface FetchCommandOptions {
   release?: string;
@@ -57,10 +59,11 @@ async function readManifestFile(file: string): Promise<CoproManifest> {
   return (await loadManifest(file)).manifest;
 }
 
-export async function fetchCommand(manifestFile: string | undefined, opts: FetchCommandOptions = {}): Promise<{ output: string; exitCode: number }> {
+/** `output` is the result (stdout); `errors` is what went wrong (stderr). */
+export async function fetchCommand(manifestFile: string | undefined, opts: FetchCommandOptions = {}): Promise<{ output: string; errors?: string; exitCode: number }> {
   const catalog = loadCatalog();
   if (opts.release && !(opts.release in catalog.releases)) {
-    return { output: `copro fetch: unknown release ${opts.release} (the catalog has ${Object.keys(catalog.releases)[0]} .. ${catalog.latestRelease})\n`, exitCode: EXIT.INVALID_INPUT };
+    return { output: '', errors: `copro: error: unknown release ${opts.release} (the catalog has ${Object.keys(catalog.releases)[0]} .. ${catalog.latestRelease})\n`, exitCode: EXIT.INVALID_INPUT };
   }
   const file = manifestFile ?? 'copro.yaml';
   let manifest: CoproManifest | undefined;
@@ -68,11 +71,11 @@ export async function fetchCommand(manifestFile: string | undefined, opts: Fetch
     try {
       manifest = await readManifestFile(file);
     } catch (e) {
-      if (e instanceof ManifestError) return { output: `${formatManifestIssues(e.issues)}\ncopro: the manifest is invalid; nothing was done.\n`, exitCode: EXIT.INVALID_INPUT };
-      return { output: `copro fetch: ${(e as Error).message}\n`, exitCode: EXIT.INVALID_INPUT };
+      if (e instanceof ManifestError) return { output: '', errors: `${formatManifestIssues(e.issues)}\ncopro: the manifest is invalid; nothing was done.\n`, exitCode: EXIT.INVALID_INPUT };
+      return { output: '', errors: `copro: error: ${(e as Error).message}\n`, exitCode: EXIT.INVALID_INPUT };
     }
   } else if (!opts.release || (manifestFile !== undefined && manifestFile !== 'copro.yaml')) {
-    return { output: `copro fetch: no manifest at ${path.resolve(file)} (or pass --release v1.24.0 to fetch a whole release)\n`, exitCode: EXIT.INVALID_INPUT };
+    return { output: '', errors: `copro: error: no manifest at ${path.resolve(file)} (or pass --release v1.24.0 to fetch a whole release)\n`, exitCode: EXIT.INVALID_INPUT };
   }
   let records: CatalogImage[];
   if (opts.release) {
@@ -80,12 +83,14 @@ export async function fetchCommand(manifestFile: string | undefined, opts: Fetch
     records = catalogImages({ release: opts.release, family: device?.family });
   } else records = recordsForManifest(manifest!);
 
-  const destDir = path.resolve(opts.dest ?? 'binaries');
+  // Where plan and apply look for images, so a fetch is found by the next plan.
+  const destDir = path.resolve(opts.dest ?? (manifest ? imagesDirOf(manifest, file) : 'binaries'));
+  const fetchImpl = opts.fetchImpl ?? httpFetch();
   const results: FetchResult[] = [];
   let failure: FetchError | undefined;
   for (const r of records) {
     try {
-      results.push(...(await fetchImages([r], { destDir, fetchImpl: opts.fetchImpl })));
+      results.push(...(await fetchImages([r], { destDir, fetchImpl })));
     } catch (e) {
       if (!(e instanceof FetchError)) throw e;
       failure = e;
@@ -95,10 +100,10 @@ export async function fetchCommand(manifestFile: string | undefined, opts: Fetch
   const exitCode = failure ? (failure.code === 'SHA256_MISMATCH' ? EXIT.INVALID_INPUT : EXIT.ENVIRONMENT) : EXIT.OK;
   if (opts.json) {
     const out = { destDir, images: results, ...(failure ? { error: { code: failure.code, message: failure.message, url: failure.url, expected: failure.expected, actual: failure.actual } } : {}) };
-    return { output: JSON.stringify(out, null, 2) + '\n', exitCode };
+    return { output: JSON.stringify(out, null, 2) + '\n', ...(failure ? { errors: `copro: error: ${failure.message}\n` } : {}), exitCode };
   }
   const lines = results.map((r) => `${r.status === 'present' ? 'present   ' : r.status === 'resumed' ? 'resumed   ' : 'downloaded'} ${path.relative(process.cwd(), r.path) || r.path}  sha256 ${r.sha256.slice(0, 16)}…`);
-  if (failure) lines.push(`error: ${failure.message}`);
   lines.push(`${results.length} of ${records.length} image(s) in ${destDir}${failure ? '' : ', all sha256 verified'}`);
-  return { output: lines.join('\n') + '\n', exitCode };
+  const errors = failure ? `copro: error: ${failure.message}\n  ${failure.code === 'SHA256_MISMATCH' ? 'the server sent other bytes than ST published: check the mirror or proxy' : 'check the network, or HTTPS_PROXY / NO_PROXY; run copro fetch again to resume'}\n` : undefined;
+  return { output: lines.join('\n') + '\n', ...(errors ? { errors } : {}), exitCode };
 }

@@ -77,6 +77,8 @@ export class CubeProgrammerDriver implements Driver {
   private connectedOnce = false;
   private lastFusVersion: string | undefined;
   private installedStack: { version: string; type: string } | undefined;
+  /** CPU2 was put in FUS on purpose (startFus): a read over SWD must not start the stack again behind the plan's back. */
+  private fusStartedOnPurpose = false;
   private readonly reconnect: ReconnectPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -141,7 +143,7 @@ export class CubeProgrammerDriver implements Driver {
         readAt: (this.o.now?.() ?? new Date()).toISOString(),
       });
     let state = build();
-    if (restart && this.transport === 'swd' && state.stack.status === 'installed' && state.cpu2 === 'fus' && !mustUpdateFusFirst(state)) {
+    if (restart && this.transport === 'swd' && state.stack.status === 'installed' && state.cpu2 === 'fus' && !mustUpdateFusFirst(state) && !this.fusStartedOnPurpose) {
       // Over SWD the FUS operator's read leaves CPU2 in FUS ("Read FUS infos", field report P36): a stack that is
       // installed is started again, as after an install (startstack=1), so reading never stops the user's BLE.
       const again = await this.call('startStack', ['-startwirelessstack'], opts);
@@ -161,6 +163,7 @@ export class CubeProgrammerDriver implements Driver {
     const { inv, parsed } = await this.call('startFus', ['-startfus'], opts);
     const last = parsed.fusStates[parsed.fusStates.length - 1];
     const ok = parsed.successes.includes('start-fus') || finished(parsed, /startfus/i) || last?.state === 'FUS_IDLE';
+    this.fusStartedOnPurpose = true;
     return reportFrom(parsed, inv.exitCode, ok, this.operatorMessages());
   }
 
@@ -181,6 +184,7 @@ export class CubeProgrammerDriver implements Driver {
     await this.refuseIap(opts);
     const target = image.identity.kind === 'fus' ? image.identity.version : undefined;
     this.refuseFus2OverOldSwd(image.identity.kind === 'fus' ? 'FUS upgrade' : 'install', this.lastFusVersion, target);
+    if (opts.startStack) this.fusStartedOnPurpose = false; // startstack=1: the stack is meant to run afterwards
     const { inv, parsed } = await this.call('upgrade', fwUpgradeArgs(file, address, opts), opts);
     const report = reportFrom(parsed, inv.exitCode, parsed.successes.includes('fw-upgrade'), this.operatorMessages());
     if (report.ok && image.identity.kind === 'stack' && image.identity.stackType) {
@@ -193,6 +197,7 @@ export class CubeProgrammerDriver implements Driver {
   async startStack(opts: OperationOptions = {}): Promise<OperationReport> {
     assertMayChange(this.o.access ?? 'full', 'starting the stack');
     await this.refuseIap(opts);
+    this.fusStartedOnPurpose = false;
     const { inv, parsed } = await this.call('startStack', ['-startwirelessstack'], opts);
     const ok = parsed.successes.includes('start-ws') || finished(parsed, /startwirelessstack/i);
     return reportFrom(parsed, inv.exitCode, ok, this.operatorMessages());

@@ -309,12 +309,16 @@ export class SimulatorDriver implements Driver {
     const inFus = toBoardState(x.board, 'swd', at);
     if (!got.ok) return { ...inFus, notes: [...inFus.notes, `FUS could not be reached through the operator: ${got.message ?? got.error ?? 'no answer'}`] };
     const notes = [...inFus.notes, "reading over SWD ran CubeProgrammer's FUS operator: the application's first sectors were overwritten and nSWboot0 set to 0"];
-    if (!restart || inFus.stack.status !== 'installed' || (x.board.cpu2 as string) !== 'fus' || mustUpdateFusFirst(inFus)) return { ...inFus, notes };
+    if (!restart || inFus.stack.status !== 'installed' || (x.board.cpu2 as string) !== 'fus' || mustUpdateFusFirst(inFus) || this.fusStartedOnPurpose) return { ...inFus, notes };
     return this.restartStackAfterRead(x, { ...inFus, notes }, 'reading over SWD started FUS; the installed stack was started again');
   }
 
+  /** CPU2 was put in FUS on purpose (startFus): a read over SWD must not start the stack again behind the plan's back. */
+  private fusStartedOnPurpose = false;
+
   async startFus(opts?: OperationOptions): Promise<OperationReport> {
     assertMayChange(this.access, 'starting FUS');
+    this.fusStartedOnPurpose = true;
     return this.session(opts, (x) => {
       const o = this.transport === 'swd' ? x.run({ op: 'getState' }) : x.run({ op: 'startFus' });
       return this.report(x, o.ok && x.board.cpu2 !== 'fus' ? { ok: false, error: 'STATE_NOT_RUNNING', message: 'FUS did not start' } : o, 'FUS is running');
@@ -339,6 +343,7 @@ export class SimulatorDriver implements Driver {
       throw new DriverError('REFUSED', `${image.name}: cannot read ${image.path}: ${(e as Error).message}`);
     }
     const viewed = viewImage(bytes, path.basename(image.path));
+    if (opts.startStack) this.fusStartedOnPurpose = false; // startstack=1: the stack is meant to run afterwards
     return this.session(opts, (x) => {
       const notReady = this.ensureFus(x);
       if (notReady) return this.report(x, notReady);
@@ -364,6 +369,7 @@ export class SimulatorDriver implements Driver {
 
   async startStack(opts?: OperationOptions): Promise<OperationReport> {
     assertMayChange(this.access, 'starting the stack');
+    this.fusStartedOnPurpose = false;
     return this.session(opts, (x) => this.report(x, x.run({ op: 'startStack' }), 'FusStartWS activated successfully'));
   }
 

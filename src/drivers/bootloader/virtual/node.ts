@@ -1,0 +1,54 @@
+/**
+ * Node side of the virtual bootloader devices: the board lives in the simulator store (.copro/sim), so
+ * `copro sim show / fault / reset` see what the virtual device did, and the bytes FUS would find are
+ * identified with copro's own footer parser.
+ */
+import { withBoard, readSimulatedBoard, listSimulatedBoards, resetBoard, firstOrDefaultBoard, viewImage, type SimBoard } from '../../simulator/index.js';
+import { advanced, type BoardAccess, type BoardChange } from './board-access.js';
+import { VirtualChip } from './chip.js';
+import { VirtualUsb, parseUsbFault, type UsbFault } from './dfu-device.js';
+
+export class StoreBoardAccess implements BoardAccess {
+  constructor(
+    readonly dir: string,
+    readonly serial: string,
+    readonly speed: number,
+  ) {}
+
+  async peek(): Promise<{ board: SimBoard; busyUntilWall: number }> {
+    const b = await readSimulatedBoard(this.dir, this.serial);
+    return { board: advanced(b, Date.now(), this.speed), busyUntilWall: b.clock.wallAt };
+  }
+
+  async transact<T>(fn: (board: SimBoard) => BoardChange<T>): Promise<T> {
+    return withBoard(this.dir, this.serial, (board) => {
+      const out = fn(board);
+      return { board: out.board, result: out.result, modelledMs: out.modelledMs };
+    }, { speed: this.speed });
+  }
+}
+
+/** USB faults for the virtual DFU device, from COPRO_SIM_USB_FAULTS ("stall@12,unplug@40"). */
+export function usbFaultsFromEnv(env: NodeJS.ProcessEnv = process.env): UsbFault[] {
+  const raw = env.COPRO_SIM_USB_FAULTS;
+  if (!raw || !raw.trim()) return [];
+  return raw.split(',').map((s) => parseUsbFault(s));
+}
+
+export interface VirtualDfuOptions {
+  dir: string;
+  serial?: string;
+  speed: number;
+  faults?: UsbFault[];
+}
+
+/** A virtual USB bus with one simulated board's DFU bootloader on it ("plugged in": powered if it had lost power). */
+export async function openVirtualDfu(o: VirtualDfuOptions): Promise<{ usb: VirtualUsb; chip: VirtualChip; serial: string }> {
+  let serial = o.serial;
+  if (serial === undefined) serial = await firstOrDefaultBoard(o.dir);
+  else if (!(await listSimulatedBoards(o.dir)).includes(serial)) await resetBoard(o.dir, undefined, serial);
+  const access = new StoreBoardAccess(o.dir, serial, o.speed);
+  const chip = new VirtualChip(access, (bytes) => viewImage(bytes), 'usb');
+  await chip.plugIn();
+  return { usb: new VirtualUsb(chip, [...(o.faults ?? [])]), chip, serial };
+}

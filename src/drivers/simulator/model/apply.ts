@@ -1,0 +1,74 @@
+/** apply/applyAll: one command against a private copy of the board; dispatch by command. */
+import type { SimBoard } from '../../../generated/sim-board.js';
+import { modelledDuration } from '../timing.js';
+import { writeFlash } from './flash.js';
+import { getState, startFus, fwDelete, startStack, activateAntiRollback, keyCommand } from './fus.js';
+import { fwUpgrade } from './install.js';
+import { readMemory, writeMemory } from './memory.js';
+import { loadFusOperator } from './operator.js';
+import { writeOptionBytes } from './option-bytes.js';
+import { resetChip, connect, powerCycle, awaitUsb } from './power.js';
+import { Run, fail, type SimContext, type SimCommand, type SimEvent, type SimOutcome, type SimResult } from './types.js';
+
+export function apply(board: SimBoard, command: SimCommand, ctx: SimContext): SimResult {
+  const run = new Run(structuredClone(board), ctx);
+  const outcome = dispatch(run, command);
+  run.b.clock = { ...run.b.clock, ms: run.b.clock.ms + modelledDuration(run.events) };
+  return { board: run.b, events: run.events, outcome };
+}
+
+/** Applies commands in order, stopping at the first that fails; returns the last outcome. */
+export function applyAll(board: SimBoard, commands: readonly SimCommand[], ctx: SimContext): SimResult {
+  let b = board;
+  const events: SimEvent[] = [];
+  let outcome: SimOutcome = { ok: true };
+  for (const c of commands) {
+    const r = apply(b, c, ctx);
+    b = r.board;
+    events.push(...r.events);
+    outcome = r.outcome;
+    if (!outcome.ok) break;
+  }
+  return { board: b, events, outcome };
+}
+
+export function dispatch(run: Run, c: SimCommand): SimOutcome {
+  if (c.op === 'connect') return connect(run);
+  if (c.op === 'powerCycle') return powerCycle(run);
+  if (!run.b.powered) return fail('NOT_POWERED', 'the board has no power (it was lost or unplugged); connect again to power it up');
+  switch (c.op) {
+    case 'reset':
+      resetChip(run, c.kind === 'hardware' ? 'hardware reset' : 'software reset');
+      return run.b.powered ? { ok: true } : fail('POWER_LOSS', 'power was lost during the reset');
+    case 'awaitUsb':
+      return awaitUsb(run, c.timeoutMs);
+    case 'getState':
+      return getState(run);
+    case 'startFus':
+      return startFus(run);
+    case 'loadFusOperator':
+      return loadFusOperator(run);
+    case 'fwDelete':
+      return fwDelete(run);
+    case 'stageImage':
+      return writeFlash(run, c.write, false);
+    case 'flashApplication':
+      return writeFlash(run, c.write, true);
+    case 'fwUpgrade':
+      return fwUpgrade(run);
+    case 'startStack':
+      return startStack(run);
+    case 'activateAntiRollback':
+      return activateAntiRollback(run);
+    case 'storeUserKey':
+    case 'updateAuthKey':
+    case 'lockAuthKey':
+      return keyCommand(run, c.op);
+    case 'writeOptionBytes':
+      return writeOptionBytes(run, c.values);
+    case 'readMemory':
+      return readMemory(run, c.address, c.words);
+    case 'writeMemory':
+      return writeMemory(run, c.address, c.words);
+  }
+}

@@ -1,0 +1,283 @@
+/** FW_UPGRADE: FUS finds an image below SFSA, authenticates it, checks the upgrade graph and space, installs. */
+import { compareVersions, BLANK_VERSION_WORD } from '../../../domain/version.js';
+import type { FusStateName } from '../../../domain/fus.js';
+import { stackTypeByName } from '../../../domain/stack-types.js';
+import type { FusError, StagedImage, ImageView } from '../../../generated/sim-board.js';
+import { deviceOf, fusAreaStart, pageOf, secureStart, sbrvFor, footprintPages } from '../layout.js';
+import { TIMING, stackInstallMs } from '../timing.js';
+import { destroyRange } from './flash.js';
+import { fusGate, setReport, pollSeen } from './fus.js';
+import { writeOperatorVersions } from './operator.js';
+import { resetChip, cutPower } from './power.js';
+import { IDLE, NOT_RUNNING, Run, fail, type FusStatus, type SimOutcome } from './types.js';
+
+// ---------------------------------------------------------------- FW_UPGRADE
+
+/**
+ * FW_UPGRADE: FUS searches flash below SFSA for an image footer; the address argument is ignored
+ * (MicroPython rfcore_firmware.py citing AN5185 Table 9 footnote; ST, field report P44: "it looks for some magic
+ * word starting from the beginning of the Flash memory"). The lowest complete image wins.
+ */
+export function fwUpgrade(run: Run): SimOutcome {
+  const b = run.b;
+  const findImage = () => b.staged.find((s) => s.complete && s.image !== null && s.address + s.size <= secureStart(b));
+  const gate = fusGate(run, 'FW_UPGRADE', findImage()?.image?.kind === 'fus');
+  if (gate) return gate;
+  // Over SWD the operator load above may have erased what sat at 0x08000000: search after it.
+  const found = findImage();
+  run.emit({ type: 'fus-command', command: 'FW_UPGRADE', ms: TIMING.fusCommandMs });
+  if (!found || !found.image) {
+    return fusRefuses(run, 'IMG_NOT_FOUND', 'FUS_ERROR', 'no image footer found in flash below SFSA (nothing staged, or only a partial write)');
+  }
+  const image = found.image;
+  const ongoing: FusStateName = image.kind === 'fus' ? 'FUS_UPGRADE_ONGOING' : 'WIRELESS_STACK_UPGRADE_ONGOING';
+  const refusal = checkImage(run, found, image);
+  if (refusal) {
+    // FUS erases an image it rejected (field report P41: "flash reset to ffffffff" after AUTH_TAG_ST_NOTFOUND).
+    if (refusal.error !== 'IMG_NOT_FOUND') b.staged = b.staged.filter((s) => s !== found);
+    return fusRefuses(run, refusal.error, refusal.error === 'IMG_NOT_FOUND' ? 'FUS_ERROR' : ongoing, refusal.message);
+  }
+  pollSeen(run, { state: ongoing, error: 'NO_ERROR' });
+  const loss = run.takePowerLoss('install');
+  if (loss) {
+    // Assumption documented by ST for FUS (AN5185 "FUS upgrade" robustness): the image stays in flash and FUS
+    // restarts the install at the next boot. The command itself reports the loss; resumePending notes the resume.
+    b.pending = { operation: 'install', staged: found };
+    b.staged = b.staged.filter((s) => s !== found);
+    setReport(b, { state: ongoing, error: 'NO_ERROR' });
+    run.emit({ type: 'wait', reason: 'install', ms: TIMING.stackInstallBaseMs / 2 });
+    cutPower(run, loss);
+    return fail('POWER_LOSS', `power was lost while FUS installed ${image.kind} ${image.version}`, { status: { state: ongoing, error: 'NO_ERROR' } });
+  }
+  b.staged = b.staged.filter((s) => s !== found);
+  if (image.kind === 'fus') return finishFusUpgrade(run, found, image);
+  return finishStackUpgrade(run, found, image);
+}
+
+export function fusRefuses(run: Run, error: FusError, state: FusStateName, message: string): SimOutcome {
+  const status: FusStatus = { state, error };
+  setReport(run.b, status);
+  pollSeen(run, status);
+  writeOperatorVersions(run);
+  return fail(error, message, { status });
+}
+
+/** The FUS upgrade graph (STM32WB.md §4, release notes §2). Returns why not, or undefined. */
+export function fusUpgradeRefusal(running: string, image: Pick<ImageView, 'version' | 'fusVariant'>): string | undefined {
+  const target = image.version;
+  // STM32WB.md §4: "FUS (can never be downgraded; no exception)". ST (cli-transcripts/20 E): "FUS_IMAGE_NOT_AUTHENTIC
+  // error message could happen when the FUS is already up to date".
+  if (compareVersions(target, running) <= 0) return `FUS ${running} cannot take FUS ${target}: FUS never goes down (nor sideways)`;
+  const from = (range: string) => satisfiesSimple(running, range);
+  if (image.fusVariant === 'for-fus-0.5.3') {
+    // Release notes v1.11.1: "to be installed exclusively on STM32WB5x containing FUS V0.5.3".
+    return from('0.5.3') ? undefined : `the _for_fus_0_5_3 image installs only on FUS 0.5.3 (running ${running})`;
+  }
+  if (image.fusVariant === 'from-fus-1.x') {
+    // STEP 6: "Download FUS v1.2.0 for FUSv1.x.y upgrade (when x < 2)".
+    return from('1.0.x') || from('1.1.x') ? undefined : `the FUS 1.2.0 image (_1_2_0 / pre-v1.22.1 _FUS_fw) installs only on FUS 1.0.x/1.1.x (running ${running})`;
+  }
+  if (target.startsWith('1.0.')) {
+    // v1.1.0 "0x080EC000 (On top of FUS v0.5.3)"; v1.5.0 STEP 5 "Download FUS 1.0.2" from 0.5.3; P49: 1.0.1 cannot go to 1.0.2.
+    return from('0.5.3') ? undefined : `FUS ${target} installs only on FUS 0.5.3 (running ${running})`;
+  }
+  if (target.startsWith('1.1.')) {
+    // v1.5.0-v1.11.0: "01000100 or 01000200 : FUSv1.0.x => Must be updated using STEP 6" (to 1.1.x). Assumption: 1.1.x -> newer 1.1.x too.
+    return from('1.0.x') || from('1.1.x') ? undefined : `FUS ${target} installs only on FUS 1.0.x/1.1.x (running ${running})`;
+  }
+  if (target.startsWith('2.')) {
+    // STEP 7: "Download latest FUS for FUSv1.2.0 upgrade". Assumption (not stated by ST): 2.x -> newer 2.x is allowed.
+    // FUS 0.5.3 fed a 2.x fw.bin: the closest documented behaviour is IMG_NOT_AUTHENTIC (0.5.3 answered
+    // "Firmware not authentic!" to images it would not take, field reports P38/P39; ST in cli-transcripts/20 E).
+    return from('1.2.0') || from('2.x') ? undefined : `FUS ${target} installs only on FUS 1.2.0 or an older 2.x (running ${running}): update to FUS 1.2.0 first`;
+  }
+  return `no known upgrade path from FUS ${running} to ${target}`;
+}
+
+/** `1.0.x` / `2.x` / `0.5.3` without pulling semver ranges in for three patterns. */
+export function satisfiesSimple(version: string, pattern: string): boolean {
+  const v = version.split('.');
+  const p = pattern.split('.');
+  return p.every((part, i) => part === 'x' || part === v[i]);
+}
+
+export interface Refusal {
+  error: FusError;
+  message: string;
+}
+
+export function checkImage(run: Run, staged: StagedImage, image: ImageView): Refusal | undefined {
+  const b = run.b;
+  const device = deviceOf(b);
+  const fus = b.fus.version;
+  // Assumption: FUS 1.x does not know the FUSv2-only magics (0xB10C8B99, 0x927A6741), so it finds no image at
+  // all: field reports P8/P9 (stack 1.2x on FUS 1.2.0 -> FUS_IMAGE_NOT_FOUND), P40 ("This version requires FUS v.2").
+  if (image.fusV2Only && compareVersions(fus, '2.0.0') < 0) {
+    return { error: 'IMG_NOT_FOUND', message: `FUS ${fus} does not recognise the FUSv2-only image footer (magic 0x${image.imageMagic.toString(16).toUpperCase()}): it needs FUS >= 2.0.0` };
+  }
+  if (image.signature === 'customer' && b.customerAuthKey === 'none') {
+    return { error: 'AUTH_TAG_CUST_NOTFOUND', message: 'customer-signed image but no customer authentication key is installed in FUS' };
+  }
+  if (image.authenticity === 'forged') {
+    return { error: 'IMG_NOT_AUTHENTIC', message: 'the signature is not one FUS accepts (not a known ST image, not an intact simulated stand-in)' };
+  }
+  if (image.families.length > 0 && !image.families.includes(device.family)) {
+    // Assumption: an image for another family does not authenticate on this one.
+    return { error: 'IMG_NOT_AUTHENTIC', message: `image for ${image.families.join('/')}, board is ${device.family}` };
+  }
+  if (image.kind === 'other') return { error: 'IMG_NOT_AUTHENTIC', message: 'footer magic 0x42769811 ("other"): not an image FUS installs' };
+  if (image.kind === 'fus') {
+    const why = fusUpgradeRefusal(fus, image);
+    if (why) return { error: 'IMG_NOT_AUTHENTIC', message: why };
+    // Assumption (psdb deletes the stack before a FUS update): FUS 0.5.3 -> 1.x grows the FUS area 0xF6 -> 0xF4 on a
+    // 1 MB part; a stack still ending at 0xF6 leaves it no room.
+    const newStart = fusAreaStart(device, image.version);
+    if (b.stack && newStart < b.stack.address + b.stack.pages * device.pageSize) {
+      return { error: 'IMG_NOT_ENOUGH_SPACE', message: `FUS ${image.version} needs its area from 0x${newStart.toString(16).toUpperCase()}, where the installed stack is: delete the stack first` };
+    }
+    return undefined;
+  }
+  // Stacks and safeboot (STM32WB.md §4; release notes §4).
+  if (compareVersions(fus, '1.0.1') < 0) {
+    // Release notes v1.1.0: FUS 1.0.1 "MUST be installed to use Wireless Coprocessor Binaries v1.1.0". Assumption: 0.5.3 rejects them as not authentic.
+    return { error: 'IMG_NOT_AUTHENTIC', message: `FUS ${fus} cannot install wireless stacks of v1.1.0 and later: update FUS first` };
+  }
+  if (image.kind === 'safeboot' && !image.fusV2Only && compareVersions(fus, '1.1.0') < 0) {
+    // v1.13.0: "This binary is intended only for FUS versions V1.1.0 and higher."
+    return { error: 'IMG_NOT_AUTHENTIC', message: `safeboot ${image.version} needs FUS >= 1.1.0 (running ${fus})` };
+  }
+  const ar = b.antiRollback;
+  if (ar.state === 'active') {
+    if (ar.floorWord === BLANK_VERSION_WORD) {
+      // AN5185 Rev11 §2.4 (community td-p/800310): activated without a stack, "FUS registers 0xFFFFFFFF as the new version
+      // and it is not possible to install a wireless stack". The field log (P7) shows FUS_STATE_IMG_NOT_FOUND.
+      return { error: 'IMG_NOT_FOUND', message: 'anti-rollback was activated with no stack installed: FUS registered 0xFFFFFFFF and refuses every stack for good' };
+    }
+    if (image.versionWord >>> 0 < ar.floorWord >>> 0) {
+      // v1.5.0: anti-rollback "prevents installation of any older version of firmware".
+      return { error: 'FW_ROLLBACK_ERROR', message: `anti-rollback is active: ${image.version} is older than the installed ${versionOfWord(ar.floorWord)}` };
+    }
+  }
+  return spaceRefusal(run, staged, image);
+}
+
+export function versionOfWord(word: number): string {
+  return `${(word >>> 24) & 0xff}.${(word >>> 16) & 0xff}.${(word >>> 8) & 0xff}`;
+}
+
+/**
+ * Where a stack goes, and whether it fits (field reports P43/P44):
+ * - the stack ends at the FUS area; it occupies ceil(size/page) pages, plus 16 KiB for a FUSv2-only image
+ *   (release notes v1.22.1 Warning 2), and SFSA moves to its start.
+ * - FUS installs from the download area: the image must lie below its target region, plus the FUSv2-only extra
+ *   (P43: a 127 KB BLE_Stack_full at 0x080D4000, i.e. TOP - size without the 0x4000, got IMG_NO_SPACE on FUS 2.0.0).
+ * - over an installed stack (no delete first), "the new stack replaces always the old one" (ST, community m-p/252073);
+ *   a bigger one needs one more free sector below the old one (ST, P44: "OldStackAdd - NewStackSize - 1 Sector").
+ * - it must not reach down into the application (the user's code is not FUS's to erase).
+ */
+export function spaceRefusal(run: Run, staged: StagedImage, image: ImageView): Refusal | undefined {
+  const b = run.b;
+  const device = deviceOf(b);
+  const fusStart = fusAreaStart(device, b.fus.version);
+  const pages = footprintPages(device, staged.size, image.fusV2Only);
+  const target = fusStart - pages * device.pageSize;
+  const sfsaAddr = secureStart(b);
+  const growing = b.stack !== null && pages > b.stack.pages;
+  const needEnd = staged.address + pages * device.pageSize + (growing ? device.pageSize : 0);
+  if (needEnd > sfsaAddr) {
+    return {
+      error: 'IMG_NOT_ENOUGH_SPACE',
+      message: `image at 0x${staged.address.toString(16).toUpperCase()} needs ${pages} pages${growing ? ' + 1 sector (bigger than the installed stack)' : ''} up to 0x${needEnd.toString(16).toUpperCase()}, but SFSA is 0x${sfsaAddr.toString(16).toUpperCase()}`,
+    };
+  }
+  const app = b.application;
+  if (app.present && !app.overwritten && !app.clobberedByFusOperator && app.start + app.size > target) {
+    return { error: 'IMG_NOT_ENOUGH_SPACE', message: `the stack would start at 0x${target.toString(16).toUpperCase()}, inside the application (ends 0x${(app.start + app.size).toString(16).toUpperCase()})` };
+  }
+  if (target < device.flashBase) return { error: 'IMG_NOT_ENOUGH_SPACE', message: 'image larger than the flash' };
+  return undefined;
+}
+
+export function finishFusUpgrade(run: Run, staged: StagedImage, image: ImageView): SimOutcome {
+  const b = run.b;
+  const was = b.fus.version;
+  // psdb README: a FUS upgrade "target board will reboot at least 4 times".
+  for (let i = 0; i < TIMING.fusUpgradeReboots; i++) {
+    run.emit({ type: 'wait', reason: 'FUS upgrade', ms: TIMING.fusUpgradeMs / TIMING.fusUpgradeReboots });
+    if (!resetChip(run, `FUS upgrade reboot ${i + 1}`, 'fus')) {
+      b.pending = { operation: 'install', staged };
+      return fail('POWER_LOSS', 'power was lost during a FUS upgrade reboot');
+    }
+  }
+  installFus(run, staged, image);
+  run.emit({ type: 'install', kind: 'fus', version: image.version, ms: 0 });
+  let status: FusStatus = { ...IDLE };
+  if (was === '0.5.3' && run.takeFault('fus-053-not-authentic-quirk')) {
+    // Field report P38, cli-transcripts/14 and 20: the 0.5.3 upgrade ends with "FUS_UPGRADE_ONGOING /
+    // FUS_IMAGE_NOT_AUTHENTIC / Error: Firmware not authentic!" although 0x20030030 then reads the new FUS.
+    // ("FUS update tries twice": plausibly the tool re-sends FW_UPGRADE and the new FUS refuses the same image.)
+    status = { state: 'FUS_UPGRADE_ONGOING', error: 'IMG_NOT_AUTHENTIC' };
+  }
+  pollSeen(run, status);
+  writeOperatorVersions(run);
+  return { ok: true, status, installed: { kind: 'fus', version: image.version } };
+}
+
+export function installFus(run: Run, _staged: StagedImage, image: ImageView): void {
+  const b = run.b;
+  const device = deviceOf(b);
+  b.fus.version = image.version;
+  const newStart = fusAreaStart(device, image.version);
+  destroyRange(run, newStart, device.flashBase + device.flashSize, 'install');
+  if (!b.stack) b.optionBytes = { ...b.optionBytes, sfsa: pageOf(device, newStart), sbrv: sbrvFor(device, newStart) };
+  // Flipper scripts/flash.py: "NEVER FLASH FUS, IT WILL ERASE CRYPTO ENCLAVE" (user keys stored in FUS are lost).
+  b.userKeys = 0;
+  setReport(b, IDLE);
+  b.cpu2 = 'fus';
+}
+
+export function finishStackUpgrade(run: Run, staged: StagedImage, image: ImageView): SimOutcome {
+  const b = run.b;
+  const device = deviceOf(b);
+  run.emit({ type: 'wait', reason: 'stack install', ms: stackInstallMs(Math.ceil(staged.size / device.pageSize)) });
+  if (!resetChip(run, 'stack installed', 'fus')) {
+    b.pending = { operation: 'install', staged };
+    return fail('POWER_LOSS', 'power was lost during the reset after the stack install');
+  }
+  installStack(run, staged, image);
+  run.emit({ type: 'install', kind: image.kind === 'safeboot' ? 'safeboot' : 'stack', version: image.version, ms: 0 });
+  // FAQ ta-p/722270: "after the installation of a wireless stack, it by default starts running".
+  if (!resetChip(run, 'wireless stack started')) return fail('POWER_LOSS', 'power was lost while the new stack started');
+  // cli-transcripts/14: the last poll after a stack install says FUS_ERROR / FUS_NOT_RUNNING (the stack runs now).
+  const status = b.cpu2 === 'stack' ? { ...NOT_RUNNING } : { ...IDLE };
+  pollSeen(run, status);
+  writeOperatorVersions(run);
+  return { ok: true, status, installed: { kind: image.kind === 'safeboot' ? 'safeboot' : 'stack', version: image.version } };
+}
+
+export function installStack(run: Run, staged: StagedImage, image: ImageView): void {
+  const b = run.b;
+  const device = deviceOf(b);
+  const fusStart = fusAreaStart(device, b.fus.version);
+  const pages = footprintPages(device, staged.size, image.fusV2Only);
+  const address = fusStart - pages * device.pageSize;
+  destroyRange(run, address, fusStart, 'install');
+  const type = image.stackType;
+  b.stack = {
+    kind: image.kind === 'safeboot' ? 'safeboot' : 'stack',
+    version: image.version,
+    build: image.build ?? (image.versionWord & 0x0f),
+    versionWord: image.versionWord,
+    memorySizeWord: image.memorySizeWord,
+    type,
+    typeCode: type ? (stackTypeByName(type)?.code ?? null) : null,
+    fusV2Only: image.fusV2Only,
+    address,
+    pages,
+    sha256: staged.sha256,
+    name: staged.name,
+  };
+  // SFSA/SBRV move to the new image start (STM32WB.md §5: SBRV = SFSA*page/4 when CPU2 boots the stack).
+  b.optionBytes = { ...b.optionBytes, sfsa: pageOf(device, address), sbrv: sbrvFor(device, address) };
+  setReport(b, IDLE);
+}

@@ -1,0 +1,70 @@
+/** CubeProgrammer's SWD FUS operator (0x495_FUS_Operator.bin at 0x08000000) and what it writes to SRAM1. */
+import { deviceOf, FUS_OPERATOR_SIZE } from '../layout.js';
+import { TIMING, downloadMs, eraseMs } from '../timing.js';
+import { destroyRange } from './flash.js';
+import { resetChip } from './power.js';
+import { SimModelError, Run, fail, fusVersionWord, type SimOutcome } from './types.js';
+
+// ---------------------------------------------------------------- preconditions of FUS commands
+
+/**
+ * Over SWD the FUS is reached through CubeProgrammer's FUS operator (STM32WB.md §7): it must sit at
+ * 0x08000000 with nSWboot0=0 nboot1=1 nboot0=1, and it brings CPU2 into FUS itself (ST: "-fusgetstate ...
+ * With this command you switch the M0+ core to execute security services", cli-transcripts/26 D).
+ */
+export function prepareSwdFus(run: Run): SimOutcome | undefined {
+  const b = run.b;
+  const ob = b.optionBytes;
+  if (!b.fusOperator.inFlash || ob.nSWboot0 !== 0 || ob.nBOOT0 !== 1 || ob.nBOOT1 !== 1) {
+    const loaded = loadFusOperator(run);
+    if (!loaded.ok) return loaded;
+  }
+  if (b.cpu2 === 'stack' && b.lockedUp === null) {
+    b.fus.consecutiveGetState = 1;
+    if (!resetChip(run, 'FUS operator: second FUS_GET_STATE', 'fus')) return fail('POWER_LOSS', 'power was lost while the operator started FUS');
+  }
+  return undefined;
+}
+
+export function loadFusOperator(run: Run): SimOutcome {
+  const b = run.b;
+  const device = deviceOf(b);
+  if (run.ctx.transport !== 'swd') throw new SimModelError('the FUS operator is only used over SWD');
+  if (b.optionBytes.rdp !== 0xaa) return fail('RDP_PROTECTED', `flash is read-protected (RDP 0x${b.optionBytes.rdp.toString(16).toUpperCase()}): the FUS operator cannot be loaded`);
+  if (b.cpu2 === 'safeboot') {
+    // Field report P30: in safeboot the flash is write protected.
+    return fail('WRITE_PROTECTED', 'flash is write protected (safeboot): the FUS operator cannot be loaded at 0x08000000');
+  }
+  // STM32WB.md §7: the operator goes to 0x08000000 (erasing sectors 0-1, 0-3 on WB1x) and nSWboot0=0 nboot1=1 nboot0=1.
+  const wanted: [string, 'nSWboot0' | 'nBOOT0' | 'nBOOT1', 0 | 1][] = [
+    ['nSWboot0', 'nSWboot0', 0],
+    ['nboot0', 'nBOOT0', 1],
+    ['nboot1', 'nBOOT1', 1],
+  ];
+  const obChanged: string[] = [];
+  const obUnchanged: string[] = [];
+  for (const [label, key, value] of wanted) {
+    if (b.optionBytes[key] === value) obUnchanged.push(label);
+    else {
+      b.optionBytes = { ...b.optionBytes, [key]: value };
+      obChanged.push(label);
+    }
+  }
+  const start = device.flashBase;
+  const end = start + FUS_OPERATOR_SIZE;
+  const clobbered = destroyRange(run, start, end, 'fus-operator');
+  b.fusOperator = { ...b.fusOperator, inFlash: true };
+  run.emit({ type: 'fus-operator', obChanged, obUnchanged, clobberedApplication: clobbered, ms: (obChanged.length ? TIMING.optionBytesMs : 0) + eraseMs(FUS_OPERATOR_SIZE / device.pageSize) + downloadMs('swd', FUS_OPERATOR_SIZE) });
+  // "Application is running, Please Hold on..." -> "Reconnected !" (~7 s): the operator runs after a reset.
+  if (!resetChip(run, 'FUS operator started')) return fail('POWER_LOSS', 'power was lost while the FUS operator started');
+  writeOperatorVersions(run);
+  return { ok: true };
+}
+
+/** The operator writes the FUS and stack versions at 0x20010010/14 (release notes; cli-transcripts/13). */
+export function writeOperatorVersions(run: Run): void {
+  const b = run.b;
+  if (!b.fusOperator.inFlash || run.ctx.transport !== 'swd') return;
+  const fusWord = b.cpu2 === 'safeboot' || b.lockedUp !== null ? 0 : fusVersionWord(b.fus.version);
+  b.fusOperator = { ...b.fusOperator, sram1: { fusVersionWord: fusWord, stackVersionWord: b.stack?.versionWord ?? 0 } };
+}

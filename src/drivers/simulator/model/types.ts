@@ -1,0 +1,181 @@
+/** Commands, events, outcomes and the per-command working state (Run) of the chip model. */
+import { versionWordOf } from '../../../domain/version.js';
+import type { FusStateName } from '../../../domain/fus.js';
+import type { SimBoard, FusError, ImageView, Fault } from '../../../generated/sim-board.js';
+import type { Transport } from '../../driver.js';
+import { modelledDuration } from '../timing.js';
+
+export type ConnectMode = 'normal' | 'under-reset' | 'hotplug';
+
+/** Who is talking to the board, and through what. */
+export interface SimContext {
+  transport: Transport;
+  /** SWD connect mode (`mode=UR` is under reset). */
+  connectMode?: ConnectMode;
+  /** STM32CubeProgrammer version when a CubeProgrammer-like tool is in the loop (decides tool quirks). */
+  toolVersion?: string;
+}
+
+export interface FusStatus {
+  state: FusStateName;
+  error: FusError;
+}
+
+export interface FlashWrite {
+  address: number;
+  /** Full size of the file being written. */
+  size: number;
+  sha256: string;
+  name: string;
+  /** What FUS would see in these bytes (null: no footer). Ignored for an application write. */
+  image: ImageView | null;
+}
+
+export interface OptionBytesRequest {
+  rdp?: number;
+  sfsa?: number;
+  sbrv?: number;
+  nSWboot0?: 0 | 1;
+  nBOOT0?: 0 | 1;
+  nBOOT1?: 0 | 1;
+  ese?: 0 | 1;
+}
+
+export type SimCommand =
+  | { op: 'connect' }
+  | { op: 'powerCycle' }
+  | { op: 'reset'; kind: 'software' | 'hardware' }
+  | { op: 'awaitUsb'; timeoutMs: number }
+  | { op: 'getState' }
+  | { op: 'startFus' }
+  | { op: 'loadFusOperator' }
+  | { op: 'fwDelete' }
+  | { op: 'stageImage'; write: FlashWrite }
+  | { op: 'flashApplication'; write: FlashWrite }
+  | { op: 'fwUpgrade' }
+  | { op: 'startStack' }
+  | { op: 'activateAntiRollback' }
+  | { op: 'storeUserKey' }
+  | { op: 'updateAuthKey' }
+  | { op: 'lockAuthKey' }
+  | { op: 'writeOptionBytes'; values: OptionBytesRequest }
+  | { op: 'readMemory'; address: number; words: number }
+  | { op: 'writeMemory'; address: number; words: number[] };
+
+export type Cpu2Mode = SimBoard['cpu2'];
+
+export type SimEvent =
+  | { type: 'connect'; transport: Transport; ms: number }
+  | { type: 'power-on'; ms: number }
+  | { type: 'power-loss'; at: string; mode: 'power-loss' | 'unplug'; ms: number }
+  | { type: 'reset'; reason: string; cpu2: Cpu2Mode; ms: number }
+  | { type: 'reconnect'; transport: Transport; ms: number }
+  | { type: 'wait'; reason: string; ms: number }
+  | { type: 'fus-operator'; obChanged: string[]; obUnchanged: string[]; clobberedApplication: boolean; ms: number }
+  | { type: 'erase'; firstPage: number; lastPage: number; failedFromPage?: number; ms: number }
+  | { type: 'write'; address: number; size: number; ms: number }
+  | { type: 'fus-command'; command: string; ms: number }
+  | { type: 'fus-state'; state: FusStateName; error: FusError; ms: number }
+  | { type: 'install'; kind: 'fus' | 'stack' | 'safeboot'; version: string; ms: number }
+  | { type: 'delete'; ms: number }
+  | { type: 'resumed'; operation: 'install' | 'delete'; ms: number }
+  | { type: 'locked-up'; reason: string; ms: number }
+  | { type: 'option-bytes'; changed: string[]; ms: number }
+  | { type: 'note'; message: string; ms: number };
+
+export type SimErrorCode =
+  | FusError
+  | 'NOT_POWERED'
+  | 'NOT_REACHABLE'
+  | 'NO_TARGET'
+  | 'PROBE_ERROR'
+  | 'POWER_LOSS'
+  | 'WRITE_PROTECTED'
+  | 'OUT_OF_FLASH'
+  | 'RDP_PROTECTED'
+  | 'UNSUPPORTED'
+  | 'LOCKED_UP'
+  | 'OB_REFUSED'
+  | 'OB_FAILED'
+  | 'TIMEOUT';
+
+export interface SimOutcome {
+  ok: boolean;
+  error?: SimErrorCode;
+  message?: string;
+  /** The FUS_GET_STATE answer (getState), or the last state the host saw polling (fwUpgrade...). */
+  status?: FusStatus;
+  /** A harmless FUS error (delete with nothing installed: IMG_NOT_FOUND). */
+  warning?: FusError;
+  /** readMemory. */
+  words?: number[];
+  /** writeOptionBytes: names as the user gave them. */
+  changed?: string[];
+  unchanged?: string[];
+  /** writeOptionBytes that failed verification: what was expected and found. */
+  mismatches?: { name: string; expected: number; found: number }[];
+  /** What was installed (fwUpgrade), when something was. */
+  installed?: { kind: 'fus' | 'stack' | 'safeboot'; version: string };
+}
+
+export interface SimResult {
+  board: SimBoard;
+  events: SimEvent[];
+  outcome: SimOutcome;
+}
+
+/** Thrown for commands that make no sense at all (a programming error in the caller, not a board state). */
+export class SimModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimModelError';
+  }
+}
+
+export const IDLE: FusStatus = { state: 'FUS_IDLE', error: 'NO_ERROR' };
+export const NOT_RUNNING: FusStatus = { state: 'FUS_ERROR', error: 'STATE_NOT_RUNNING' };
+export const UNKNOWN_ERROR: FusStatus = { state: 'FUS_ERROR', error: 'ERR_UNKNOWN' };
+
+/** Working state of one command: a private copy of the board and the events so far. */
+export class Run {
+  readonly events: SimEvent[] = [];
+  constructor(
+    readonly b: SimBoard,
+    readonly ctx: SimContext,
+  ) {}
+  emit(e: SimEvent): void {
+    this.events.push(e);
+  }
+  /** Simulated time now (board clock + what this command already took). */
+  now(): number {
+    return this.b.clock.ms + modelledDuration(this.events);
+  }
+  note(message: string): void {
+    this.b.notes = [...this.b.notes, message].slice(-10);
+    this.emit({ type: 'note', message, ms: 0 });
+  }
+  /** Removes and returns the first armed fault of that kind; persistent faults stay armed. */
+  takeFault(kind: Fault['kind']): Fault | undefined {
+    const i = this.b.faults.findIndex((f) => f.kind === kind);
+    if (i < 0) return undefined;
+    const f = this.b.faults[i]!;
+    if (!('persistent' in f && f.persistent)) this.b.faults = this.b.faults.filter((_, j) => j !== i);
+    return f;
+  }
+  /** A power-loss or unplug fault armed at this point. */
+  takePowerLoss(at: string): { at: string; mode: 'power-loss' | 'unplug' } | undefined {
+    const i = this.b.faults.findIndex((f) => (f.kind === 'power-loss' || f.kind === 'unplug') && 'at' in f && f.at === at);
+    if (i < 0) return undefined;
+    const f = this.b.faults[i]!;
+    this.b.faults = this.b.faults.filter((_, j) => j !== i);
+    return { at, mode: f.kind === 'unplug' ? 'unplug' : 'power-loss' };
+  }
+}
+
+export function fail(error: SimErrorCode, message: string, extra: Partial<SimOutcome> = {}): SimOutcome {
+  return { ok: false, error, message, ...extra };
+}
+
+export function fusVersionWord(version: string): number {
+  return versionWordOf(version);
+}
