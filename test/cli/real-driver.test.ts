@@ -49,5 +49,5 @@ describe.concurrent('issue 7: the real driver through the fake STM32_Programmer_
     const again = await planFromFullRead(p, manifest, ['--cubeprogrammer', FAKE_CLI, '--serial', serial], { env: FAKE_ENV });
     expect(again.exitCode, again.all).toBe(0);
     expect(again.stdout).toContain('No changes');
-  });
+  }, 90_000);
 });
