@@ -16,6 +16,7 @@ export function describeError(e: unknown, opts: { debug?: boolean } = {}): { tex
     case 'FooterError':
     case 'SchemaValidationError':
     case 'LockMismatchError':
+    case 'LockError':
       return { text: `copro: ${err.message}\n`, exitCode: EXIT.INVALID_INPUT };
     case 'BoardLockedError':
       return { text: `copro: ${err.message}\n`, exitCode: EXIT.ENVIRONMENT };

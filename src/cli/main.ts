@@ -3,7 +3,7 @@
  * decision is made by the library (manifest, images, planner, runner); this file just connects them.
  */
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { EXIT } from './exit-codes.js';
@@ -198,16 +198,36 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return code;
   } catch (e) {
-    const err = e as Error & { code?: string; exitCode?: number };
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
-    if (err.code?.startsWith('commander.')) return EXIT.INVALID_INPUT;
-    if (e instanceof CliError) {
-      process.stderr.write(`copro: ${err.message}\n`);
-      return err.exitCode ?? EXIT.INTERNAL;
-    }
-    const { describeError } = await import('./errors.js');
-    const d = describeError(e, { debug: debugRequested(argv) });
-    process.stderr.write(d.text);
-    return d.exitCode;
+    return await failure(e, argv);
+  } finally {
+    ignoreStateFolder(process.cwd());
   }
+}
+
+/**
+ * copro keeps its state (simulated boards, logs, stand-in images) under `.copro/` in the working folder.
+ * Whoever wrote there, the folder ignores itself in git, so running copro never dirties a user's tree.
+ */
+export function ignoreStateFolder(cwd: string): void {
+  const dir = path.join(cwd, '.copro');
+  const file = path.join(dir, '.gitignore');
+  try {
+    if (existsSync(dir) && !existsSync(file)) writeFileSync(file, '# copro state: simulated boards, logs, stand-in images. Not for version control.\n*\n');
+  } catch {
+    // A read-only folder is not worth failing a command over.
+  }
+}
+
+async function failure(e: unknown, argv: string[]): Promise<number> {
+  const err = e as Error & { code?: string; exitCode?: number };
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+  if (err.code?.startsWith('commander.')) return EXIT.INVALID_INPUT;
+  if (e instanceof CliError) {
+    process.stderr.write(`copro: ${err.message}\n`);
+    return err.exitCode ?? EXIT.INTERNAL;
+  }
+  const { describeError } = await import('./errors.js');
+  const d = describeError(e, { debug: debugRequested(argv) });
+  process.stderr.write(d.text);
+  return d.exitCode;
 }

@@ -10,10 +10,11 @@ import { loadManifest, resolveTarget, formatManifestIssues, type LoadedManifest 
 import { collectImages } from '../images/inventory.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Target } from '../planner/types.js';
-import type { BoardAccess, Driver, Transport } from '../drivers/driver.js';
+import { withAccess, type BoardAccess, type Driver, type Transport } from '../drivers/driver.js';
 import { deviceFromName } from '../domain/devices.js';
 import { EXIT } from './exit-codes.js';
 import { sha256OfFile } from '../runner/preflight.js';
+import { checkTargetOffline, type OfflineRefusal } from '../planner/preflight.js';
 
 export interface CommonOptions {
   simulate?: boolean;
@@ -101,11 +102,23 @@ export function imagesDirOf(m: { images?: { dir?: string } }, manifestFile: stri
   return m.images?.dir ? path.resolve(path.dirname(path.resolve(manifestFile)), m.images.dir) : path.join(cwd, 'binaries');
 }
 
+export type DriverKind = 'cubeprogrammer' | 'bootloader' | 'simulator';
+
+/**
+ * The manifest's `connection.driver` of the session resolved last: commands open drivers with it unless they
+ * pass one (`copro apply --simulate` with `driver: bootloader` rehearses on the bootloader driver's code path).
+ */
+let sessionDriver: DriverKind | undefined;
+let saidBootloaderCaveat = false;
+
 export interface Resolved {
+  driver: DriverKind;
   loaded: LoadedManifest;
   target: Target;
   images: AvailableImage[];
   imageProblems: string[];
+  /** Refusals that need no board (a target no image at hand can reach): see assertReadyBeforeBoard. */
+  offline: OfflineRefusal[];
   simulated: boolean;
   port: string;
   transport: Transport;
@@ -115,10 +128,16 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
   const loaded = await readManifest(manifestFile);
   const m = loaded.manifest;
   const simulated = isSimulated(loaded, opts);
-  const port = opts.port ?? m.connection?.port ?? 'usb1';
+  const driver: DriverKind = m.connection?.driver ?? 'cubeprogrammer';
+  sessionDriver = driver;
+  const port = opts.port ?? m.connection?.port ?? (driver === 'bootloader' ? 'usb' : 'usb1');
   const transport = transportOf(port, simulated);
-  // The fake STM32_Programmer_CLI (tests, benchmarks) drives a simulated board through the real driver.
-  const allowStandIns = !simulated && process.env.COPRO_ALLOW_STANDIN_IMAGES === '1';
+  if (driver === 'bootloader' && transport === 'swd') {
+    throw new CliError(`${loaded.file}: connection.driver bootloader talks to the ROM bootloader over USB DFU (port: usb) or UART (port: /dev/ttyACM0, COM3), not over ${port}`, EXIT.INVALID_INPUT);
+  }
+  // The fake STM32_Programmer_CLI (tests, benchmarks) drives a simulated board through the real driver; the
+  // bootloader driver rehearses on the virtual devices over the simulated board, with the stand-in images.
+  const allowStandIns = (!simulated && process.env.COPRO_ALLOW_STANDIN_IMAGES === '1') || (simulated && driver === 'bootloader');
   const target: Target = { ...resolveTarget(m, { manifestDir: path.dirname(loaded.file), transport, toolVersion }), ...(allowStandIns ? { allowStandIns } : {}) };
   // The application's sha256 lets the runner verify its re-flash by read-back (resolveTarget stays pure).
   if (target.application?.file) target.application = { ...target.application, fileSha256: await sha256OfFile(target.application.file) };
@@ -126,12 +145,29 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
   const manifestDir = path.dirname(loaded.file);
   const { images, problems } = await collectImages({
     dir: imagesDirOf(m, loaded.file),
-    files: m.images?.files?.map((f) => ({ path: path.resolve(manifestDir, f.path), sha256: f.sha256?.toLowerCase() })),
+    files: m.images?.files?.map((f) => ({ path: path.resolve(manifestDir, f.path), sha256: f.sha256?.toLowerCase(), ...(f.notST === true ? { notST: true } : {}) })),
     release: m.images?.release,
     standIns: simulated || allowStandIns,
     family: device?.family,
   });
-  return { loaded, target, images, imageProblems: problems.map((p) => p.message), simulated, port, transport };
+  const offline = checkTargetOffline({ target, images, family: device?.family, release: m.images?.release, simulated: simulated || allowStandIns });
+  return { driver, loaded, target, images, imageProblems: problems.map((p) => p.message), offline, simulated, port, transport };
+}
+
+/**
+ * Everything that can be checked without a board, before the first board operation: bad images (exit 4)
+ * and a target no image can reach (exit 3, at the manifest's line and column).
+ */
+export function assertReadyBeforeBoard(s: Resolved): void {
+  if (s.imageProblems.length) throw new CliError(`image problems (nothing was touched; the board was not read):\n  ${s.imageProblems.join('\n  ')}`, EXIT.INVALID_INPUT);
+  if (s.offline.length) {
+    const shown = path.relative(process.cwd(), s.loaded.file) || s.loaded.file;
+    const lines = s.offline.map((r) => {
+      const pos = s.loaded.locate(r.pointer);
+      return `${shown}:${pos.line}:${pos.column}: refused (${r.code}): ${r.message}\n  remedy: ${r.remedy}`;
+    });
+    throw new CliError(`the manifest's target cannot be reached with the images at hand:\n${lines.join('\n')}\ncopro: nothing was done (the board was not read).`, EXIT.REFUSED);
+  }
 }
 
 export interface OpenOptions {
@@ -146,12 +182,34 @@ export interface OpenOptions {
   logDir: string;
   /** What the command may do to the board: `free` reads only (plan, status, doctor), `full` (apply, --full). */
   access: BoardAccess;
+  /** Default: the manifest's, as resolveSession saw it (cubeprogrammer when there is none). */
+  driver?: DriverKind;
 }
 
 /** Opens a driver for one board. The simulator is in-process; the real driver runs STM32_Programmer_CLI. */
 export async function openDriver(o: OpenOptions): Promise<Driver> {
   await mkdir(o.logDir, { recursive: true });
   const logFile = path.join(o.logDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${(o.serial ?? 'board').replace(/[^A-Za-z0-9_-]/g, '_')}.log`);
+  if ((o.driver ?? sessionDriver) === 'bootloader') {
+    // No STM32CubeProgrammer: copro talks to the ROM bootloader (USB DFU or UART); with --simulate, to the
+    // virtual bootloader devices over the simulated board (the same driver code path).
+    const { createBootloaderDriver } = await import('../drivers/bootloader/index.js');
+    const { LinkError } = await import('../drivers/bootloader/link.js');
+    if (!saidBootloaderCaveat) {
+      // Said once per run (the read-back's notes say it again in `status`).
+      saidBootloaderCaveat = true;
+      const { DFU_UNCERTAINTIES } = await import('../drivers/bootloader/index.js');
+      const what = transportOf(o.port, false) === 'usb' ? DFU_UNCERTAINTIES : ['the FUS commands over USART (AN3155 special commands 0x50/0x51) are confirmed by one source only'];
+      process.stderr.write(`copro: bootloader driver${o.simulated ? ' (virtual device)' : ''}: unconfirmed by the sources: ${what.join('; ')}. Every request and reply is recorded in ${logFile}; a run on a real board settles it.\n`);
+    }
+    try {
+      // The bootloader driver does not take an access level: the rule is put around it.
+      return withAccess(await createBootloaderDriver({ port: o.port, ...(o.serial ? { serial: o.serial } : {}), ...(o.baudrate ? { baudrate: o.baudrate } : {}), simulated: o.simulated, simDir: simulatorDir(), speed: simulatorSpeed(), logFile }), o.access);
+    } catch (e) {
+      if (e instanceof LinkError) throw new CliError(e.message, EXIT.ENVIRONMENT);
+      throw e;
+    }
+  }
   if (o.simulated) {
     const { createSimulatorDriver } = await import('../drivers/simulator/index.js');
     return createSimulatorDriver({ dir: simulatorDir(), serial: o.serial, transport: o.transport, speed: simulatorSpeed(), access: o.access });

@@ -61,6 +61,7 @@ export type DriverErrorCode =
   | 'OPTION_BYTES'
   | 'REFUSED' // the driver refused before touching the board (e.g. a stand-in image to the real driver)
   | 'TOOL_ERROR' // an Error: line or an unknown output that the parser would not guess about
+  | 'WRONG_BOARD' // the tool's connection header names another board than the one asked for (or first reached)
   | 'TOOL_NOT_FOUND' // STM32_Programmer_CLI is not installed where copro looked
   | 'ABORTED';
 
@@ -124,6 +125,30 @@ export function scopeFor(access: BoardAccess, requested: ReadScope | undefined):
 export function assertMayChange(access: BoardAccess, what: string): void {
   if (access === 'full') return;
   throw new DriverError('REFUSED', `${what} changes the board (or resets it): this driver was opened for free reads only (copro plan/status/doctor without --full); only copro apply may do that`);
+}
+
+/**
+ * The access rule around a driver that does not implement it itself: under `free` every read is narrowed to
+ * the `free` scope and every other operation is refused before it reaches the driver.
+ */
+export function withAccess(d: Driver, access: BoardAccess): Driver {
+  if (access === 'full') return d;
+  const refuse = (what: string) => async (): Promise<never> => {
+    assertMayChange(access, what);
+    throw new DriverError('REFUSED', what);
+  };
+  return {
+    info: () => d.info(),
+    readState: (opts) => d.readState({ ...opts, scope: 'free' }),
+    startFus: refuse('starting FUS'),
+    deleteStack: refuse('deleting the stack'),
+    upgrade: refuse('installing an image'),
+    startStack: refuse('starting the stack'),
+    writeOptionBytes: refuse('writing option bytes'),
+    flash: refuse('writing flash'),
+    activateAntiRollback: refuse('activating anti-rollback'),
+    close: () => d.close(),
+  };
 }
 
 /** The cost of reading FUS and the stack over a transport, for the "unknown: ..." notes of a free read. */

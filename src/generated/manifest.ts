@@ -44,7 +44,7 @@ export interface CoproManifest {
    */
   images?: {
     /**
-     * Restrict catalog images to this STM32CubeWB release (e.g. v1.24.0).
+     * The STM32CubeWB release (e.g. v1.24.0) every image copro may choose must come from: ST's catalog images and local files alike (a local ST image of another release is not used). Must be a release copro's catalog lists.
      */
     release?: string;
     /**
@@ -66,6 +66,10 @@ export interface CoproManifest {
          * Expected sha256 of the file (64 hex digits).
          */
         sha256?: string;
+        /**
+         * Say that this file is NOT one of ST's published images (a newer ST release copro's catalog does not list yet, or a build of your own): copro cannot check it against ST's catalog, uses it only as a wireless stack and only because it is named here, and never presents its footer version as an ST release. Without it, a file whose sha256 is not in the catalog is refused. A file whose footer claims to be one of ST's published images but whose content differs (a flipped byte, an edited version, bytes appended) is refused whatever this says. Default false.
+         */
+        notST?: boolean;
       },
       ...{
         /**
@@ -76,6 +80,10 @@ export interface CoproManifest {
          * Expected sha256 of the file (64 hex digits).
          */
         sha256?: string;
+        /**
+         * Say that this file is NOT one of ST's published images (a newer ST release copro's catalog does not list yet, or a build of your own): copro cannot check it against ST's catalog, uses it only as a wireless stack and only because it is named here, and never presents its footer version as an ST release. Without it, a file whose sha256 is not in the catalog is refused. A file whose footer claims to be one of ST's published images but whose content differs (a flipped byte, an edited version, bytes appended) is refused whatever this says. Default false.
+         */
+        notST?: boolean;
       }[]
     ];
   };

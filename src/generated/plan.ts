@@ -82,6 +82,18 @@ export interface Image {
    */
   origin: 'file' | 'catalog' | 'stand-in';
   releases?: string[];
+  /**
+   * Not one of ST's published images (the manifest says so with images.files[].notST); its version is its footer's claim, not an ST release.
+   */
+  notST?: boolean;
+  /**
+   * ST's file name of this image is taken by a local file with other content (path, its sha256, what it is): the image is present-but-different, never replaced by a stand-in; apply refuses with expected and actual sha256.
+   */
+  nameTakenBy?: {
+    path: string;
+    sha256: string;
+    what: string;
+  };
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
@@ -101,6 +113,18 @@ export interface Expectation {
     nBOOT1?: 0 | 1;
   };
   applicationSha256?: string;
+  /**
+   * fus-upgrade / stack-install: where copro wrote the image; the read-back checks FUS installed that image (not a stale one below SFSA).
+   */
+  installAddress?: string;
+  /**
+   * fus-upgrade / stack-install: the sha256 of the image written at installAddress (a stand-in's own).
+   */
+  imageSha256?: string;
+  /**
+   * stack-install: the installed stack is a "FUSv2 only" image (footer magic 0xB10C8B99); with FUS 2.x the 16 KB NVM area then lies below it.
+   */
+  stackFusV2Only?: boolean;
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema

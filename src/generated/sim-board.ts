@@ -70,6 +70,13 @@ export type FusError =
   | 'STATE_NOT_RUNNING'
   | 'ERR_UNKNOWN';
 /**
+ * What a power loss during a FUS operation leads to at the next boot (ST, community td-p/272587 and m-p/106679): FUS resumes and completes; the staged image is found corrupt, erased, error reported; the option bytes are corrupt (safeboot); FUS itself damaged for good (FUS update only).
+ *
+ * This interface was referenced by `SimBoard`'s JSON-Schema
+ * via the `definition` "powerLossOutcome".
+ */
+export type PowerLossOutcome = 'resume' | 'image-corrupt' | 'ob-corrupt' | 'fus-damaged';
+/**
  * This interface was referenced by `SimBoard`'s JSON-Schema
  * via the `definition` "fault".
  */
@@ -77,12 +84,23 @@ export type Fault =
   | {
       kind: 'power-loss' | 'unplug';
       /**
-       * download:<percent>, install, delete or reset.
+       * download:<percent>, install, delete, reset or ob-load (option byte reload).
        */
       at: string;
+      outcome?: PowerLossOutcome;
+      /**
+       * Picks the outcome when none is given (seed mod the outcomes possible at that point).
+       */
+      seed?: number;
     }
   | {
-      kind: 'hung-cli' | 'usb-gone' | 'corrupt-option-bytes' | 'exit-0-after-error' | 'fus-053-not-authentic-quirk';
+      kind:
+        | 'hung-cli'
+        | 'usb-gone'
+        | 'corrupt-option-bytes'
+        | 'exit-0-after-error'
+        | 'fus-053-not-authentic-quirk'
+        | 'erase-fail';
       /**
        * Stays armed after it fired (default: fires once).
        */
@@ -241,20 +259,74 @@ export interface SimBoard {
    * A FUS operation interrupted by power loss; FUS resumes it at the next boot.
    */
   pending: null | {
-    operation: 'install' | 'delete';
+    operation: 'install' | 'delete' | 'option-bytes';
     staged?: StagedImage;
+    outcome?: PowerLossOutcome;
   };
   /**
    * Simulated time from which USB DFU enumerates again after a reset; null: it never comes back (until a power cycle).
    */
   usbAvailableAtMs: number | null;
   faults: Fault[];
+  /**
+   * What was done to the board, for tests and rehearsals to read (plan/status/doctor must leave every counter but connections unchanged).
+   */
   counters: {
     resets: number;
     connections: number;
     cliProcesses: number;
     fusCommands: number;
     usbReenumerations: number;
+    /**
+     * CPU2 (re)boots: every chip reset and power-on boots it once.
+     */
+    cpu2Boots: number;
+    /**
+     * CubeProgrammer's SWD FUS operator written to 0x08000000 (costs the application's first sectors and nSWboot0).
+     */
+    fusOperatorLoads: number;
+    /**
+     * FUS_GET_STATE commands sent (two in a row while the stack runs reset the chip into FUS).
+     */
+    fusGetStates: number;
+    /**
+     * Option byte programming sequences (OBL_LAUNCH), from the host or the operator.
+     */
+    optionByteWrites: number;
+    /**
+     * Flash pages erased, by area.
+     */
+    pageErases: {
+      /**
+       * Pages of the application area (CPU1 code from 0x08000000: application writes, CubeProgrammer's SWD operator).
+       */
+      application: number;
+      /**
+       * Pages below SFSA written/erased for FUS to find an image (stageImage).
+       */
+      staging: number;
+      /**
+       * Pages FUS erased/programmed in the secure area (installs, deletes).
+       */
+      secure: number;
+    };
+    /**
+     * Flash pages programmed, by area.
+     */
+    pageWrites: {
+      /**
+       * Pages of the application area (CPU1 code from 0x08000000: application writes, CubeProgrammer's SWD operator).
+       */
+      application: number;
+      /**
+       * Pages below SFSA written/erased for FUS to find an image (stageImage).
+       */
+      staging: number;
+      /**
+       * Pages FUS erased/programmed in the secure area (installs, deletes).
+       */
+      secure: number;
+    };
   };
   clock: {
     /**
@@ -270,6 +342,32 @@ export interface SimBoard {
    * Recent things the board did on its own (FUS resumed an install at boot...).
    */
   notes: string[];
+  /**
+   * Why FUS itself is damaged for good (power lost during a FUS update: SBRV stuck, the stack still runs, every install fails with FUS_STATE_ERR_UNKNOWN); null when intact.
+   */
+  fusDamaged: string | null;
+  /**
+   * A FUS_v2-only image (footer magic 0xB10C8B99) has been installed on this chip: FUS 2.x keeps a 16 KiB NVM area below the stack from then on, also for legacy images and after FW_DELETE (STM32CubeWB v1.23.0 release notes).
+   */
+  fusV2OnlyInstalled: boolean;
+  /**
+   * CPU2 was switched to FUS (two FUS_GET_STATE, an install, a delete) and boots FUS at every reset and power cycle until FUS_START_WS (or the stack's own request).
+   */
+  fusRequested: boolean;
+  /**
+   * A FUS operation still running on the chip (the host stopped waiting): reads see it in progress until untilMs.
+   */
+  busy: null | {
+    operation: 'install' | 'delete';
+    state: 'WIRELESS_STACK_UPGRADE_ONGOING' | 'FUS_UPGRADE_ONGOING' | 'FUS_SERVICE_ONGOING';
+    startMs: number;
+    untilMs: number;
+    /**
+     * FUS 2.x backs up and restores the stack's NVM (pairing data) around this install (InfoStack type 0xF0 NVM_BACKUP / 0xF1 NVM_RESTORE).
+     */
+    nvm?: boolean;
+    staged?: StagedImage;
+  };
 }
 /**
  * This interface was referenced by `SimBoard`'s JSON-Schema

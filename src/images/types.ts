@@ -55,4 +55,16 @@ export interface AvailableImage {
   origin: 'file' | 'catalog' | 'stand-in';
   /** Named one by one in the manifest's `images.files` (a deliberate choice, e.g. of an image not in the catalog). */
   listed?: boolean;
+  /**
+   * The manifest says this file is not one of ST's published images (`images.files[].notST: true`): it may be
+   * used where the manifest names it, and its footer version is never presented as an ST release.
+   */
+  notST?: boolean;
+  /** A local file whose name is ST's name of another image (in the release in effect): what the name claims. */
+  misnamed?: { name: string; sha256: string; what: string };
+  /**
+   * A catalog image whose ST file name is taken by a local file with other content: copro never stands in
+   * for it (the file is present but differs); `path` holds `sha256`, which is `what`.
+   */
+  nameTakenBy?: { path: string; sha256: string; what: string };
 }

@@ -16,6 +16,8 @@ export type ManifestIssueCode =
   | 'yaml-multi-document'
   | 'yaml-alias'
   | 'yaml-tag'
+  | 'yaml-version'
+  | 'yaml-boolean'
   // Schema
   | 'unknown-key'
   | 'missing-key'
@@ -27,6 +29,7 @@ export type ManifestIssueCode =
   // Meaning
   | 'unknown-device'
   | 'unknown-stack-type'
+  | 'unknown-release'
   | 'bad-version'
   | 'impossible-range'
   | 'unaligned-address'

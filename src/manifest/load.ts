@@ -132,12 +132,18 @@ async function readText(absolute: string, shown: string): Promise<string> {
   if (!info.isFile()) return fail('file-unreadable', 'the manifest path is not a file');
   // Checked before reading: a multi-gigabyte file must not be read into memory.
   if (info.size > MAX_MANIFEST_BYTES) return fail('too-large', `the manifest is ${info.size} bytes; the limit is ${MAX_MANIFEST_BYTES} (1 MiB)`, 'a manifest is a short YAML file; is this the right file?');
-  const handle = await open(absolute, 'r');
   let bytes: Buffer;
   try {
-    bytes = await handle.readFile();
-  } finally {
-    await handle.close();
+    const handle = await open(absolute, 'r');
+    try {
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    // Permissions, a file that vanished, an I/O error: input the user can fix, never an internal error.
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail('file-unreadable', `cannot read the manifest (${code ?? (e as Error).message})`, code === 'EACCES' ? 'check the file\'s permissions' : undefined);
   }
   if (bytes.length > MAX_MANIFEST_BYTES) return fail('too-large', `the manifest is over ${MAX_MANIFEST_BYTES} bytes (1 MiB)`);
   const nul = bytes.indexOf(0);

@@ -9,6 +9,7 @@ import semver from 'semver';
 import { hex, parseHex } from '../domain/hex.js';
 import { stackTypeByName } from '../domain/stack-types.js';
 import type { Device } from '../domain/devices.js';
+import { loadCatalog } from '../images/catalog.js';
 import { deviceNameSuggestion, lookupDevice, stackTypeSuggestion } from './names.js';
 import { displayPath, type PointedIssue } from './schema-issues.js';
 import type { JsonPointer } from './yaml-source.js';
@@ -137,6 +138,31 @@ function checkApplication(m: Rec, device: Device | undefined, out: PointedIssue[
   }
 }
 
+/**
+ * `images.release` bounds every image copro may choose, so it must be a release ST published (one the
+ * catalog lists): an unknown tag would otherwise silently fall back to local files of any release.
+ */
+function checkRelease(m: Rec, out: PointedIssue[]): void {
+  const images = isRecord(m.images) ? m.images : undefined;
+  const release = str(images?.release);
+  if (release === undefined || !/^v1\.[0-9]+\.[0-9]+$/.test(release)) return; // the schema's pattern reports the rest
+  const catalog = loadCatalog();
+  const known = Object.keys(catalog.releases);
+  if (known.includes(release)) return;
+  const wanted = semver.coerce(release);
+  const nearest = wanted ? [...known].sort((a, b) => Math.abs(semver.compare(semver.coerce(a)!, wanted)) - Math.abs(semver.compare(semver.coerce(b)!, wanted)))[0] : undefined;
+  const newer = wanted !== null && semver.gt(wanted, semver.coerce(catalog.latestRelease)!);
+  out.push({
+    pointer: ['images', 'release'],
+    anchor: 'value',
+    code: 'unknown-release',
+    message: `images.release: ${release} is not an STM32CubeWB release copro knows (${known[0]}..${catalog.latestRelease}, ${known.length} releases)${newer ? `; the newest is ${catalog.latestRelease}` : ''}`,
+    hint: newer
+      ? `use release ${catalog.latestRelease}, or leave images.release out and name newer files one by one in images.files (with notST: true: copro cannot check them against ST's catalog)`
+      : `did you mean ${nearest ?? catalog.latestRelease}?`,
+  });
+}
+
 function checkFleet(m: Rec, out: PointedIssue[]): void {
   if (!Array.isArray(m.boards)) return;
   const serials = new Map<string, number>();
@@ -218,6 +244,7 @@ export function semanticIssues(data: unknown, ctx: SemanticContext): SemanticRes
   const device = checkDevice(data, out);
   checkStack(data, out);
   checkApplication(data, device, out);
+  checkRelease(data, out);
   checkFleet(data, out);
   checkPolicies(data, out);
   const files = checkPaths(data, ctx, out);

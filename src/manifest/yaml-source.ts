@@ -125,6 +125,16 @@ export function readYaml(rawText: string): ParsedSource {
     return { text, lines, doc, issues: [at(0, 'empty', 'the manifest has no content (only comments)', 'the smallest manifest is `version: 1`')] };
   }
 
+  // YAML 1.1 reads yes/no/on/off as booleans: `antiRollback: yes` would switch on an irreversible setting.
+  // A manifest is YAML 1.2 only (the spec's core schema: only true/false are booleans).
+  const directive = doc.directives?.yaml;
+  if (directive?.explicit && directive.version !== '1.2') {
+    const offset = Math.max(0, text.indexOf('%YAML'));
+    return { text, lines, doc, issues: [at(offset, 'yaml-version', `%YAML ${directive.version}: a manifest is read as YAML 1.2 only (YAML ${directive.version} reads yes/no/on/off as booleans)`, 'remove the %YAML line (and write booleans as true/false)')] };
+  }
+  const booleans = spelledBooleans(doc, text, at);
+  if (booleans.length > 0) return { text, lines, doc, issues: booleans };
+
   const duplicates = duplicateKeys(doc, lines, at);
   if (duplicates.length > 0) return { text, lines, doc, issues: duplicates };
 
@@ -167,6 +177,23 @@ function duplicateKeys(doc: Document.Parsed, lines: LineIndex, at: (offset: numb
         if (first === undefined) seen.set(name, offset);
         else issues.push(at(offset, 'yaml-duplicate-key', `duplicate key "${name}" (first set at line ${lines.position(first).line}); YAML keys must be unique`, 'keep one of them: which one wins is not obvious to a reader'));
       }
+    },
+  });
+  return issues;
+}
+
+/**
+ * YAML 1.2's core schema also reads True/TRUE/False/FALSE as booleans. Settings like policy.antiRollback are
+ * irreversible: copro accepts only the plain words `true` and `false`, so what a reader sees is what runs.
+ */
+function spelledBooleans(doc: Document.Parsed, text: string, at: (offset: number, code: ManifestIssueCode, message: string, hint?: string) => RawIssue): RawIssue[] {
+  const issues: RawIssue[] = [];
+  visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value !== 'boolean' || !node.range) return;
+      const written = text.slice(node.range[0], node.range[1]);
+      if (written === 'true' || written === 'false') return;
+      issues.push(at(node.range[0], 'yaml-boolean', `"${written}" is read as ${String(node.value)}; copro accepts only the words true and false for a boolean`, `write ${String(node.value)}`));
     },
   });
   return issues;

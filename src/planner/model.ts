@@ -88,17 +88,25 @@ export function stepImage(img: AvailableImage): StepImage {
   if (id.stackType !== undefined && kind === 'stack') out.stackType = id.stackType;
   if (id.fusV2Only) out.fusV2Only = true;
   if (id.catalog?.releases) out.releases = [...id.catalog.releases];
+  if (img.notST) out.notST = true;
+  if (img.nameTakenBy) out.nameTakenBy = { ...img.nameTakenBy };
   return out;
 }
 
 export function fetchWarning(img: AvailableImage): string {
+  const t = img.nameTakenBy;
+  // Never "not on this machine" about a file that is there: it is there under ST's name with other content.
+  if (t) return `ST's ${img.name} (${describeImage(img.identity)}, sha256 ${img.identity.sha256}) is not here: ${t.path} has its name but holds ${t.what} (sha256 ${t.sha256}). Put ST's file there (\`copro fetch\`) or rename that file; apply refuses until then.`;
   return `${img.name} is not on this machine yet: run \`copro fetch\` before applying.`;
 }
 
 export function describeImage(id: ImageIdentity): string {
-  if (id.kind === 'fus') return `FUS ${id.version}`;
-  if (id.kind === 'safeboot') return `Safeboot ${id.version}`;
-  return `${id.stackType ?? 'stack'} ${id.version}`;
+  // A file that is not ST's: its footer version is its own claim, never shown as an ST release.
+  const notSt = id.catalog === undefined && id.standInFor === undefined;
+  const v = notSt ? `(not an ST image; its footer says ${id.version})` : id.version;
+  if (id.kind === 'fus') return `FUS ${v}`;
+  if (id.kind === 'safeboot') return `Safeboot ${v}`;
+  return `${id.stackType ?? 'stack'} ${v}`;
 }
 
 export function describeInstalled(state: BoardState): string {

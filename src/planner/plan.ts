@@ -104,6 +104,9 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
   const startNeeded = goal.kind === 'keep' && !wasRunning;
   const finalFus = chain.length > 0 ? chain[chain.length - 1]!.to : current;
   const antiRollbackWanted = wantsAntiRollback(state, target, goal);
+  // Anti-rollback with no stack at the end blocks every future install (FUS registers 0xFFFFFFFF, field report
+  // P7): refused whatever can be read, not only where anti-rollback reads back as inactive.
+  if (target.policy.antiRollback && state.antiRollback !== 'active' && !antiRollbackWanted) checkAntiRollbackSafe(ctx, goal, finalFus, { fusCheck: false });
   if (target.policy.antiRollback && state.antiRollback === 'unknown' && !antiRollbackWanted) {
     ctx.warnings.push('Anti-rollback cannot be read over this connection: copro activates it only in the run that installs the stack, so it is not planned again here.');
   }
@@ -188,7 +191,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
         reason: `${hop.edge.reason.replace('{from}', hop.from).replace('{to}', hop.to)}. Needed because ${chainWhy}.${placed.note}`,
         rule: R.ruleText(hop.edge),
         irreversible: true,
-        warnings: [R.FUS_INSTALL_ERASES_KEYS.warning, ...(img.path === undefined ? [fetchWarning(img)] : [])],
+        warnings: [R.FUS_UPDATE_NEEDS_STABLE_POWER.warning, R.FUS_INSTALL_ERASES_KEYS.warning, ...(img.path === undefined ? [fetchWarning(img)] : [])],
       },
       (x) => {
         x.fus = hop.to;
@@ -334,9 +337,10 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
 
   if (steps.length > 0) checkBeforeTouching(ctx, steps);
   // Warnings about what the steps do, only once the plan stands.
-  if (chain.length > 0) ctx.warnings.push(R.FUS_INSTALL_ERASES_KEYS.warning);
+  if (chain.length > 0) ctx.warnings.push(R.FUS_UPDATE_NEEDS_STABLE_POWER.warning, R.FUS_INSTALL_ERASES_KEYS.warning);
   ctx.warnings.push(...late);
-  const imagesToFetch = steps.filter((s) => s.image && s.image.path === undefined && s.image.origin === 'catalog');
+  ctx.warnings.push(...misnamedNotes(ctx, images, steps, simulated));
+  const imagesToFetch = steps.filter((s) => s.image && s.image.path === undefined && s.image.origin === 'catalog' && s.image.nameTakenBy === undefined);
   if (imagesToFetch.length > 0) ctx.warnings.push(`${imagesToFetch.map((s) => s.image!.name).join(', ')} must be downloaded first: run \`copro fetch\`.`);
 
   return {
@@ -421,7 +425,7 @@ function decide(ctx: Ctx, usable: readonly AvailableImage[], fusImages: readonly
     refuse(
       'FUS_UPGRADE_FORBIDDEN',
       `FUS ${current} must be updated because ${unmet.map((c) => c.why).join('; ')}, but the manifest's policy forbids FUS updates.`,
-      'Set `policy.fusUpgrade: allow` (a FUS update is irreversible and erases user keys stored in FUS), or choose a stack/FUS target the running FUS supports.',
+      `Set \`policy.fusUpgrade: allow\` (a FUS update is irreversible and erases user keys stored in FUS), or choose a target FUS ${current} supports: ${acceptedStacks(ctx, usable, current)}.`,
       early ? R.EARLY_FUS_UPDATE.source : 'manifest policy.fusUpgrade',
     );
   }
@@ -596,7 +600,39 @@ function nameFor(c: FusCandidate, device: Device): string {
   return names.find((n) => n.toLowerCase().startsWith(device.family.toLowerCase())) ?? names[0]!;
 }
 
-function checkAntiRollbackSafe(ctx: Ctx, goal: StackGoal, finalFus: string): void {
+/**
+ * Every local file whose name is ST's name of one image and whose content is another: what it is, what the
+ * name claims, and whether this plan uses it, could use it, or cannot (file names lie: identify by content).
+ */
+function misnamedNotes(ctx: Ctx, images: readonly AvailableImage[], steps: readonly Step[], simulated: boolean): string[] {
+  return images
+    .filter((i) => i.misnamed !== undefined && i.path !== undefined)
+    .map((i) => {
+      const m = i.misnamed!;
+      const used = steps.find((s) => s.image?.sha256 === i.identity.sha256);
+      const on = R.installsOn(i.identity).text;
+      const use = used
+        ? `used for step ${used.n} (${used.title})`
+        : usableImage(i, simulated) && forFamily(i, ctx.device.family)
+          ? `not needed by this plan; it could serve as ${describeImage(i.identity)}, which ${on}`
+          : `not usable on this ${ctx.device.family} board`;
+      return `${i.path} is named like ST's ${m.name} (${m.what}, sha256 ${m.sha256}) but holds ${describeImage(i.identity)} for ${i.identity.families.join('/') || 'an unknown family'} (sha256 ${i.identity.sha256}; ${on}): ${use}.`;
+    });
+}
+
+/** The stacks (of the wanted type first) that the running FUS installs, from the images at hand: for a remedy. */
+function acceptedStacks(ctx: Ctx, usable: readonly AvailableImage[], fus: string): string {
+  const want = ctx.target.stack;
+  const type = want !== undefined && want !== 'none' ? canonicalStackType(want.type) : undefined;
+  const ok = usable.filter((i) => i.identity.kind === 'stack' && forFamily(i, ctx.device.family) && semver.gte(fus, R.minimumFusFor(i.identity).minFus));
+  const ofType = type === undefined ? [] : ok.filter((i) => sameStackType(i.identity.stackType, type));
+  const list = (imgs: readonly AvailableImage[]) => [...new Set(imgs.map((i) => describeImage(i.identity)))].slice(0, 4).join(', ');
+  if (ofType.length > 0) return `${list(ofType)}${ofType.length > 4 ? ' (and older)' : ''} (stack.version: ${ofType[0]!.identity.version})`;
+  if (ok.length > 0) return `no ${type ?? 'stack'} image here runs on it; other stacks that do: ${list(ok)}`;
+  return `no stack image available here runs on FUS ${fus}`;
+}
+
+function checkAntiRollbackSafe(ctx: Ctx, goal: StackGoal, finalFus: string, o: { fusCheck: boolean } = { fusCheck: true }): void {
   const { state } = ctx;
   const stackAtEnd = goal.kind === 'install' || goal.kind === 'keep' || (goal.kind === 'leave' && state.stack.status === 'installed');
   if (!stackAtEnd) {
@@ -607,7 +643,7 @@ function checkAntiRollbackSafe(ctx: Ctx, goal: StackGoal, finalFus: string): voi
       R.ANTI_ROLLBACK.source,
     );
   }
-  if (semver.lt(finalFus, R.ANTI_ROLLBACK.minFus)) {
+  if (o.fusCheck && semver.lt(finalFus, R.ANTI_ROLLBACK.minFus)) {
     refuse(
       'ANTI_ROLLBACK_FUS_TOO_OLD',
       `The manifest asks for anti-rollback, but FUS would stay at ${finalFus}; ST requires FUS >= ${R.ANTI_ROLLBACK.minFus} first.`,

@@ -254,6 +254,15 @@ export const ANTI_ROLLBACK = {
     'STM32CubeWB release notes v1.11.1..v1.24.0: "activate it only after installing the latest FUS version (>= V1.2.0) and after successfully installing a wireless stack (without deleting it). Otherwise, further wireless stack installation will be blocked." AN5185 §2.4',
 } as const;
 
+/** A power cut while FUS updates itself can damage FUS for good: say so before every FUS update. */
+export const FUS_UPDATE_NEEDS_STABLE_POWER = {
+  id: 'fus-update-needs-stable-power',
+  warning:
+    'Keep the board powered and connected until this step is verified: a power cut or unplug while FUS updates itself can damage FUS for good (the stack keeps running, but no FUS or wireless stack can ever be installed again). Use a stable supply, not a weak battery or a loose cable or hub.',
+  source:
+    'ST community, "STM32WB5MMG power removed while updating FUS" (m-p/106679): "your board became unusable as the FUS managing the secure updates has been damaged"; "Wireless stack update process fault recovery" (td-p/272587)',
+} as const;
+
 export const FUS_INSTALL_ERASES_KEYS = {
   id: 'fus-install-erases-user-keys',
   warning: 'Installing FUS deletes the user keys stored in FUS (the "crypto enclave"); they cannot be recovered.',
@@ -343,4 +352,29 @@ export const rules = {
 /** `id: source`, the form a Step's `rule` takes. */
 export function ruleText(rule: { id: string; source: string }): string {
   return `${rule.id}: ${rule.source}`;
+}
+
+/**
+ * Which running FUS versions an image may be installed on, in words and as a semver range: for `identify`
+ * and for plan notes about misnamed files. FUS images follow the FUS graph (by sha256 where ST made an image
+ * for one FUS only); stacks and safeboot their minimum FUS. Older FUS images (before the 1.2.0 era) are
+ * described by their version only: copro's graph no longer uses them.
+ */
+export function installsOn(identity: ImageIdentity): { range: string; text: string; source: string } {
+  if (identity.kind === 'fus') {
+    const key = identity.standInFor ?? identity.sha256;
+    const edges = FUS_EDGES.filter((e) => (e.image.by === 'sha256' ? e.image.sha256.includes(key) : identity.catalog !== undefined && semver.satisfies(identity.version, e.image.range) && semver.valid(identity.version) !== null));
+    if (edges.length === 0) return { range: '', text: 'not used by copro\'s FUS upgrade path (an older FUS image, superseded by ST)', source: 'st-release-notes' };
+    const only053 = edges.every((e) => e.from === '0.5.3');
+    const range = edges.map((e) => e.from).join(' || ');
+    const text = only053
+      ? 'installs only on FUS 0.5.3 (ST: "to be installed exclusively on STM32WB5x containing FUS V0.5.3")'
+      : edges.some((e) => e.id === 'fus-1.x-to-1.2.0')
+        ? 'installs on FUS 1.0.x and 1.1.x (ST STEP 6, "when x < 2"), not on FUS 0.5.3'
+        : `installs on FUS 1.2.0${edges.some((e) => e.assumption) ? ' (and, assumed, on an older FUS 2.x)' : ''}`;
+    return { range, text, source: edges.map((e) => e.id).join(', ') };
+  }
+  const min = minimumFusFor(identity);
+  if (identity.fusV2Only) return { range: `>=${min.minFus}`, text: `FUS 2.x only (FUS >= ${min.minFus}; footer magic 0x${identity.imageMagic.toString(16).toUpperCase()})`, source: min.id };
+  return { range: `>=${min.minFus}`, text: `installs on FUS >= ${min.minFus}`, source: min.id };
 }

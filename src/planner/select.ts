@@ -20,9 +20,9 @@ export function usableImage(img: AvailableImage, simulated: boolean): boolean {
   if ((img.origin === 'stand-in' || id.signature === 'simulated') && !simulated) return false;
   // An image that is neither ST's (sha256 in the catalog) nor a verified stand-in may be forged or modified:
   // copro cannot check ST's signature (only FUS can), so it never offers such a file as FUS or safeboot, and as
-  // a stack only when the manifest names it in images.files (a newer ST release, on purpose).
+  // a stack only when the manifest names it in images.files and says it is not ST's (`notST: true`).
   const known = id.catalog !== undefined || id.standInFor !== undefined;
-  if (!known && (id.kind !== 'stack' || img.listed !== true)) return false;
+  if (!known && (id.kind !== 'stack' || img.listed !== true || img.notST !== true)) return false;
   return semver.valid(id.version) !== null;
 }
 

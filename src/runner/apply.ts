@@ -18,6 +18,8 @@ import { swdReadWouldDestroyApplication } from './swd-guard.js';
 import { runStep, FLASH_ONLY_STEPS } from './execute.js';
 import { preflight } from './preflight.js';
 import { recoverAfterSwdFailure, describeRecovery, type SwdRecovery } from './swd-recovery.js';
+import { fusDamageDiagnosis, fusDamageFrom, powerLossAdvice } from './power-loss.js';
+import { memoryFile, recallBoard, rememberBoard } from './board-memory.js';
 
 export type PlanFn = (input: { state: BoardState; target: Target; images: readonly AvailableImage[] }) => Plan;
 
@@ -66,6 +68,8 @@ export interface ApplyOptions {
   showPlan?: (serial: string, plan: Plan) => void;
   /** Where the run's own human messages go (not listr's). */
   log?: (line: string) => void;
+  /** Where copro remembers a chip between runs (a FUS found damaged: board-memory.ts). */
+  memoryDir?: string;
 }
 
 interface Prepared {
@@ -185,6 +189,7 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
       // Ctrl-C means stop now; the next apply plans the restore).
       const recovery = interrupted ? undefined : await recoverAfterSwdFailure(driver, o.target, plan, o.signal);
       if (recovery) notes.push(describeRecovery(recovery));
+      if (outcome.error && !interrupted) outcome.error.message = await explainFailure(p, o, step, outcome);
       o.emit(stamp({ type: 'step-failed', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, error: outcome.error?.message ?? 'failed', code: outcome.error?.code ?? 'ERROR', mismatches: outcome.mismatches, ...(outcome.error?.logFile ? { logFile: outcome.error.logFile } : {}) }));
       out.result = finish(p, o, {
         result: interrupted ? 'interrupted' : 'failed',
@@ -232,11 +237,17 @@ export async function applyBoards(boards: readonly BoardSpec[], o: ApplyOptions)
     await runBounded(prepared, o.concurrency, (p) => prepareBoard(p, o));
     for (const p of prepared) {
       if (p.result || !p.plan) continue;
+      const damaged = await knownFusDamage(p, o);
+      if (damaged) {
+        p.result = finish(p, o, { result: 'refused', plan: p.plan, error: `FUS_DAMAGED: ${damaged}`, errorCode: 'FUS_DAMAGED' });
+        continue;
+      }
       if (p.plan.status === 'refused') {
         const r = p.plan.refusals[0];
         // Over SWD the full read that led here ran the FUS operator: put back what it took.
         const recovery = await recoverAfterSwdFailure(p.driver!, o.target, undefined, o.signal);
-        p.result = finish(p, o, { result: 'refused', plan: p.plan, error: r ? `${r.code}: ${r.message}` : 'refused', errorCode: r?.code, ...(recovery ? { recovery, notes: [describeRecovery(recovery)] } : {}) });
+        // The remedy goes with the refusal into every output (summary, NDJSON, JUnit), not only the plan text.
+        p.result = finish(p, o, { result: 'refused', plan: p.plan, error: r ? `${r.code}: ${r.message} Remedy: ${r.remedy}` : 'refused', errorCode: r?.code, ...(recovery ? { recovery, notes: [describeRecovery(recovery)] } : {}) });
       } else if (p.plan.status === 'up-to-date') {
         p.result = finish(p, o, { result: 'up-to-date', plan: p.plan, finalState: p.state });
       }
@@ -245,7 +256,10 @@ export async function applyBoards(boards: readonly BoardSpec[], o: ApplyOptions)
     const toRun = prepared.filter((p) => !p.result && p.plan?.status === 'changes');
     if (toRun.length === 0) return prepared.map((p) => p.result!);
     if (o.dryRun) {
+      // A dry run checks the images against copro.lock like apply (it writes nothing).
+      await o.checkPlans?.(toRun.map((p) => p.plan!));
       for (const p of toRun) {
+        // Over SWD the full read ran the FUS operator: put back what it took.
         const recovery = await recoverAfterSwdFailure(p.driver!, o.target, p.plan, o.signal);
         p.result = finish(p, o, { result: 'planned', plan: p.plan, ...(recovery ? { recovery, notes: [describeRecovery(recovery)] } : {}) });
       }
@@ -293,6 +307,32 @@ export async function applyBoards(boards: readonly BoardSpec[], o: ApplyOptions)
       await p.lock?.release().catch(() => undefined);
     }
   }
+}
+
+/**
+ * A failed step's message, with what copro knows about it: a FUS damaged for good (remembered, so the next
+ * run refuses instead of repeating the update), or what a power cut during a FUS step leads to.
+ */
+async function explainFailure(p: Prepared, o: ApplyOptions, step: Plan['steps'][number], outcome: Awaited<ReturnType<typeof runStep>>): Promise<string> {
+  const message = outcome.error?.message ?? 'failed';
+  const said = [message, outcome.report?.error ?? '', ...(outcome.report?.messages ?? [])].join(' ');
+  const damage = fusDamageFrom(step, said, outcome.state, new Date());
+  const uid = (outcome.state ?? p.state)?.device.uid64;
+  if (damage && uid) {
+    const file = o.memoryDir ? await rememberBoard(o.memoryDir, { uid64: uid, fusDamaged: damage }).catch(() => undefined) : undefined;
+    return `${fusDamageDiagnosis(damage, file)} (${message})`;
+  }
+  const advice = powerLossAdvice(step, outcome.error?.code, said);
+  return advice ? `${message}. ${advice}` : message;
+}
+
+/** A FUS this chip's memory says is damaged, when the plan would update it again: the diagnosis, else undefined. */
+async function knownFusDamage(p: Prepared, o: ApplyOptions): Promise<string | undefined> {
+  const uid = p.state?.device.uid64;
+  if (!o.memoryDir || !uid || !p.plan?.steps.some((s) => s.kind === 'fus-upgrade' || s.kind === 'stack-install' || s.kind === 'stack-delete')) return undefined;
+  const m = await recallBoard(o.memoryDir, uid);
+  if (!m?.fusDamaged || m.fusDamaged.fusVersion !== p.state!.fus.version) return undefined;
+  return fusDamageDiagnosis(m.fusDamaged, memoryFile(o.memoryDir, uid));
 }
 
 export async function runBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

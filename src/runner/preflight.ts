@@ -27,6 +27,16 @@ export async function sha256OfFile(path: string): Promise<string> {
 export async function checkStepImage(step: Step): Promise<string | undefined> {
   const img = step.image;
   if (!img) return undefined;
+  if (!img.path && img.nameTakenBy) {
+    // The file under ST's name is there but holds another image: refused (never replaced by a stand-in).
+    const t = img.nameTakenBy;
+    throw new ImageCheckError(
+      `step ${step.n}: ${t.path} is named like ST's ${img.name} (${img.kind === 'stack' ? (img.stackType ?? 'stack') : img.kind.toUpperCase()} ${img.version}) but holds ${t.what}: expected sha256 ${img.sha256}, actual ${t.sha256}. Nothing was written to the board.`,
+      step.n,
+      img.sha256,
+      t.sha256,
+    );
+  }
   if (!img.path) {
     throw new ImageCheckError(
       `step ${step.n}: ${img.name} (${img.version}) is not on this machine; run \`copro fetch\` first`,

@@ -84,8 +84,8 @@ async function prepared(): Promise<{ r: Rig; wire: VirtualWire }> {
 }
 
 async function snapshot(r: Rig): Promise<string> {
-  const b = r.host.board;
-  const page = await r.target.read(BASE, 0x1000);
+  const b = r.board();
+  const page = await r.chip.read(BASE, 0x1000);
   return JSON.stringify({ staged: b.staged, fus: b.fus, stack: b.stack, ob: b.optionBytes, cpu2: b.cpu2, fusCommands: b.counters.fusCommands, resets: b.counters.resets, page: [...page.value!] });
 }
 

@@ -84,19 +84,21 @@ describe('virtual UART bootloader on the simulator store', () => {
     await link.close();
   });
 
-  it('a fault armed in the store (copro sim fault power-loss@download:50) cuts power in the middle of the UART download', async () => {
+  it('a fault armed in the store (copro sim fault power-loss@download:50) cuts power during the UART download: the read-back finds no answer, then half an image', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'copro-uart-'));
     const v = await simulatedUart({ dir, port: '/dev/ttyACM0', baudRate: 115200, speed: 1000 });
     await writeSimulatedBoard(dir, armFault(await readSimulatedBoard(dir, v.serial), parseFault('power-loss@download:50')));
     const link = await UartLink.open({ name: '/dev/ttyACM0', open: v.open, timeouts: { syncAttempts: 2 } });
     const bytes = standInBytes(IMG.FUS_1_2_0_FOR_053);
     await link.erasePages(Array.from({ length: 8 }, (_, i) => 0xec + i));
-    const e = await link.writeMemory(0x080ec000, bytes).catch((x) => x);
+    // The chip model decides at the end of the contiguous write how much reached flash before the cut (as over DFU).
+    await link.writeMemory(0x080ec000, bytes);
+    const e = await link.readMemory(0x080ec000, bytes.length).catch((x) => x);
     expect(e).toMatchObject({ code: 'TIMEOUT' });
     const board = await readSimulatedBoard(dir, v.serial);
     expect(board.powered).toBe(false);
     expect(board.faults).toEqual([]);
-    expect(board.notes.join('\n')).toMatch(/power lost during the UART download/);
+    expect(board.notes.join('\n')).toMatch(/power lost/);
     // Power comes back at the next sync; the half-written image is no image FUS could install.
     await link.reconnect(10_000);
     const back = await link.readMemory(0x080ec000, bytes.length);

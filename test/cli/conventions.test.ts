@@ -3,8 +3,8 @@
  * report them without a stack trace unless --debug, `copro version` and shell completion work.
  */
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
-import { BIN, ROOT } from './helpers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, ROOT, QUICK_START, makeProject, removeProjects } from './helpers.js';
 import { describeError, internalErrorText, REPORT_BUG } from '../../src/cli/errors.js';
 import { buildProgram, debugRequested } from '../../src/cli/main.js';
 import { commandTree, completionScript } from '../../src/cli/commands/completion.js';
@@ -85,5 +85,19 @@ describe('shell completion', () => {
     const r = await execa('node', [BIN, 'completion', 'tcsh'], { cwd: ROOT, env, reject: false });
     expect(r.exitCode).toBe(4);
     expect(r.stderr).toMatch(/unknown shell "tcsh"/);
+  });
+});
+
+describe('files in the user\'s tree', () => {
+  afterEach(removeProjects);
+  it('state and logs stay under .copro/, which ignores itself in git: a rehearsal leaves no untracked state', async () => {
+    const p = await makeProject();
+    await execa('git', ['init', '-q'], { cwd: p.dir });
+    const manifest = await p.useManifest(QUICK_START);
+    const r = await p.copro(['apply', manifest, '--simulate', '--yes']);
+    expect(r.exitCode, r.all).toBe(0);
+    const status = (await execa('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: p.dir })).stdout;
+    expect(status).not.toMatch(/\.copro\//);
+    expect(status).toMatch(new RegExp(`\\?\\? ${manifest}`));
   });
 });

@@ -13,12 +13,15 @@
  * Cases run concurrently in this process: one board (serial) per case in one simulated-board folder, each
  * run with `--json --serial <case>` so its events can be told apart (the NDJSON events carry the serial).
  */
+import { readFileSync } from 'node:fs';
 import semver from 'semver';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { readSimulatedBoard, makeBoard, armFault, parseFault, describeFault, writeSimulatedBoard, type BoardSpec } from '../../src/drivers/simulator/index.js';
-import type { SimBoard } from '../../src/generated/sim-board.js';
+import { readSimulatedBoard, makeBoard, armFault, parseFault, describeFault, writeSimulatedBoard, applyAll, viewImage, type BoardSpec } from '../../src/drivers/simulator/index.js';
+import { makeStandIn } from '../../src/images/index.js';
+import { WB5X_FUS_220 } from './helpers.js';
+import type { SimBoard, Fault } from '../../src/generated/sim-board.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 
 export const MAX_RUNS = 4;
@@ -129,10 +132,44 @@ function atTarget(b: SimBoard, t: MatrixOptions['target']): boolean {
   return b.fus.version === t.fus && b.stack?.type === t.stackType && b.stack?.version === t.stackVersion;
 }
 
+/**
+ * The power-loss outcomes ST describes for the next boot after a cut during FW_UPGRADE / FW_DELETE (community
+ * threads td-p/272587 and m-p/106679): `<fault>/<outcome>`, e.g. `power-loss@install/fus-damaged`.
+ */
+export type PowerLossOutcome = 'resume' | 'image-corrupt' | 'ob-corrupt' | 'fus-damaged';
+
+/**
+ * Whether the simulated board models the outcomes: its schema defines them, and a power cut during a FUS
+ * update armed with `fus-damaged` does leave FUS damaged at the next boot (probed on the pure model).
+ */
+export const OUTCOMES_MODELLED = ((): boolean => {
+  if (!readFileSync(new URL('../../schemas/sim-board.schema.json', import.meta.url), 'utf8').includes('"powerLossOutcome"')) return false;
+  try {
+    const fus = viewImage(makeStandIn(WB5X_FUS_220()), 'stm32wb5x_FUS_fw.bin');
+    const b = armFault(makeBoard({ fusVersion: '1.2.0', stack: null }), faultOf('power-loss@install/fus-damaged'));
+    const r = applyAll(b, [{ op: 'stageImage', write: { address: 0x080ee000, size: fus.size, sha256: fus.sha256, name: 'stm32wb5x_FUS_fw.bin', image: fus.image } }, { op: 'fwUpgrade' }], { transport: 'usb' });
+    const after = applyAll(r.board, [{ op: 'connect' }], { transport: 'usb' }).board as SimBoard & { fusDamaged?: string | null };
+    return typeof after.fusDamaged === 'string' && after.fusDamaged.length > 0;
+  } catch {
+    return false;
+  }
+})();
+
+/** Text form of a fault, with an optional `/outcome` after a power-loss point. */
+export function faultOf(text: string): Fault {
+  const [base, outcome] = text.split('/');
+  const f = parseFault(base!);
+  return outcome ? ({ ...f, outcome } as unknown as Fault) : f;
+}
+
+export function outcomeOf(fault: string): PowerLossOutcome | undefined {
+  return /\/(resume|image-corrupt|ob-corrupt|fus-damaged)\b/.exec(fault)?.[1] as PowerLossOutcome | undefined;
+}
+
 async function runOne(c: FaultCase, serial: string, o: MatrixOptions, cap: Capture): Promise<CaseResult> {
   let board = makeBoard({ ...c.stage.spec, serial });
   // `a+b` arms several faults at once (e.g. an error the CLI then hides behind exit code 0).
-  for (const f of c.fault.split('+')) board = armFault(board, parseFault(f));
+  for (const f of c.fault.split('+')) board = armFault(board, faultOf(f));
   await writeSimulatedBoard(o.simDir, board);
   const start = board;
   const runs: CaseResult['runs'] = [];
@@ -145,7 +182,7 @@ async function runOne(c: FaultCase, serial: string, o: MatrixOptions, cap: Captu
     const fin = cap.lastFinished(serial, from);
     runs.push({ code, result: fin?.result, error: fin?.error });
     const now = await readSimulatedBoard(o.simDir, serial);
-    fired ||= c.fault.split('+').every((want) => !now.faults.some((f) => describeFault(f) === want));
+    fired ||= c.fault.split('+').every((want) => !now.faults.some((f) => describeFault(f).split(/[/:](?=[a-z-]+$)/)[0] === want.split('/')[0]));
     const worse = worseThanTheFault(start, now);
     if (worse) return done('lost', worse);
     if (code === EXIT.INTERNAL) return done('lost', `internal error on run ${i + 1}`);
@@ -203,6 +240,33 @@ export const BOARD_FAULTS = {
   any: ['power-loss@reset', 'unplug@reset', 'usb-late:30', 'usb-late:600', 'usb-gone', 'corrupt-option-bytes'],
   delete: ['power-loss@delete', 'unplug@delete'],
 } as const;
+
+/** Power cut inside FW_UPGRADE / FW_DELETE, with each outcome ST lists for the next boot. */
+export const OUTCOME_FAULTS = {
+  /** A FUS update: all four outcomes, FUS damaged for good included. */
+  fusUpdate: ['power-loss@install/resume', 'power-loss@install/image-corrupt', 'power-loss@install/ob-corrupt', 'power-loss@install/fus-damaged', 'unplug@install/image-corrupt'],
+  /** A stack install: FUS itself is not being rewritten, so it cannot be damaged. */
+  stackInstall: ['power-loss@install/resume', 'power-loss@install/image-corrupt', 'power-loss@install/ob-corrupt', 'unplug@install/ob-corrupt'],
+  delete: ['power-loss@delete/resume', 'power-loss@delete/ob-corrupt'],
+} as const;
+
+/**
+ * What each outcome must end as (besides lost = 0): resume and image-corrupt converge (re-run apply); option
+ * bytes corrupted is diagnosed as safeboot with its recovery path; FUS damaged is diagnosed as such, with ST's
+ * support as the only path, and bounded: once diagnosed, the next runs refuse instead of repeating the update.
+ */
+export function outcomeViolation(r: CaseResult): string | undefined {
+  const outcome = outcomeOf(r.case.fault);
+  if (!outcome || !r.fired) return undefined;
+  const last = r.runs.at(-1)!;
+  if (outcome === 'resume' || outcome === 'image-corrupt') return r.verdict === 'converged' ? undefined : `${outcome} must converge, got ${r.verdict}: ${r.why}`;
+  if (r.verdict !== 'diagnosed') return `${outcome} must be diagnosed, got ${r.verdict}: ${r.why}`;
+  if (outcome === 'ob-corrupt') return /safeboot/i.test(last.error ?? '') && /0x5800040C|C2BOOT/.test(last.error ?? '') ? undefined : `safeboot not diagnosed with its recovery path: ${last.error}`;
+  if (!/FUS is damaged/.test(last.error ?? '') || !/ST/.test(last.error ?? '')) return `FUS damage not diagnosed: ${last.error}`;
+  const firstDiagnosis = r.runs.findIndex((x) => /FUS is damaged/.test(x.error ?? ''));
+  const repeated = r.runs.slice(firstDiagnosis + 1).filter((x) => x.code !== EXIT.REFUSED);
+  return repeated.length ? `after the diagnosis, ${repeated.length} run(s) tried again (exits ${r.runs.map((x) => x.code).join(',')})` : undefined;
+}
 
 export const STAGES = {
   rescue1: { name: 'rescue step 1 (FUS 0.5.3 -> 1.2.0)', spec: { fusVersion: '0.5.3', stack: null, cpu2: 'fus', application: { sizeBytes: 96 * 1024 } } },

@@ -8,7 +8,7 @@
  * bounds the hung CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOARD_FAULTS, STAGES, runMatrix, summarize, type FaultCase } from './fault-harness.js';
+import { BOARD_FAULTS, OUTCOME_FAULTS, OUTCOMES_MODELLED, STAGES, outcomeViolation, runMatrix, summarize, type FaultCase } from './fault-harness.js';
 import { recordSummary } from './summary.js';
 import { FAKE_CLI, WB5X_BLE_FULL_124, WB5X_FUS_120_FOR_053, WB5X_FUS_220, makeProject, manifestText, writeStandIn, type Project } from './helpers.js';
 
@@ -65,4 +65,28 @@ describe('fault injection, real driver through the fake STM32_Programmer_CLI', (
     // Every fault fired: each case tested what it names.
     expect(results.filter((r) => !r.fired).map((r) => r.case.fault)).toEqual([]);
   }, 120_000);
+});
+
+describe('power loss inside FW_UPGRADE / FW_DELETE with each outcome ST describes, real driver through the fake STM32_Programmer_CLI', () => {
+  // The board as it is before each FUS install or delete of the rescue and upgrade cases; the CLI only
+  // shows what the real tool would print, so each diagnosis is what copro can tell on hardware.
+  const cases: FaultCase[] = [
+    ...OUTCOME_FAULTS.fusUpdate.slice(0, 4).map((fault) => ({ stage: STAGES.rescue2, fault })),
+    ...['power-loss@install/fus-damaged', 'power-loss@install/ob-corrupt'].map((fault) => ({ stage: STAGES.rescue1, fault })),
+    ...OUTCOME_FAULTS.stackInstall.slice(0, 3).map((fault) => ({ stage: STAGES.rescue3, fault })),
+    ...OUTCOME_FAULTS.delete.map((fault) => ({ stage: STAGES.upgrade2, fault })),
+  ];
+
+  it.skipIf(!OUTCOMES_MODELLED)(`${cases.length} cases: resume and image-corrupt converge, option bytes corrupted and FUS damaged are diagnosed (bounded); none is lost`, async () => {
+    process.env.COPRO_SIM_DIR = p.simDir;
+    process.env.COPRO_ALLOW_STANDIN_IMAGES = '1';
+    process.chdir(p.root);
+    const results = await runMatrix(cases, { manifest, simDir: p.simDir, args: ['--cubeprogrammer', FAKE_CLI], target: TARGET, concurrency: 6 });
+    const s = summarize(results, 'real driver + fake STM32_Programmer_CLI, power-loss outcomes');
+    console.log(`${s.line}\n${s.table}`);
+    recordSummary('fault injection', s.line);
+    expect(s.lost.map((r) => `${r.case.stage.name} + ${r.case.fault}: ${r.why}`)).toEqual([]);
+    expect(results.filter((r) => !r.fired).map((r) => `${r.case.stage.name} + ${r.case.fault}`)).toEqual([]);
+    expect(results.map(outcomeViolation).filter(Boolean)).toEqual([]);
+  }, 300_000);
 });

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBoard, writeSimulatedBoard, armFault, parseFault } from '../../src/drivers/simulator/index.js';
-import { BOARD_FAULTS, STAGES, runMatrix, summarize, type FaultCase } from './fault-harness.js';
+import { BOARD_FAULTS, OUTCOME_FAULTS, OUTCOMES_MODELLED, STAGES, outcomeViolation, runMatrix, summarize, type FaultCase } from './fault-harness.js';
 import { recordSummary } from './summary.js';
 import { makeProject, manifestText, readBoard, runCli, type Project } from './helpers.js';
 
@@ -64,6 +64,28 @@ describe('fault injection, simulator driver', () => {
     // The matrix is not vacuous: the faults do fire and some runs do fail before a rerun fixes them.
     expect(results.filter((r) => r.runs.length > 1 || r.verdict === 'diagnosed').length).toBeGreaterThan(cases.length / 3);
   }, 120_000);
+});
+
+describe('power loss inside FW_UPGRADE / FW_DELETE with each outcome ST describes, simulator driver', () => {
+  // Every step of both scenarios where FUS installs or deletes: rescue 1-2 (FUS updates), rescue 3 (stack
+  // install), upgrade 1 (delete, then the FUS update), upgrade 2 (delete).
+  const cases: FaultCase[] = [
+    ...[STAGES.rescue1, STAGES.rescue2, STAGES.upgrade1].flatMap((stage) => OUTCOME_FAULTS.fusUpdate.map((fault) => ({ stage, fault }))),
+    ...OUTCOME_FAULTS.stackInstall.map((fault) => ({ stage: STAGES.rescue3, fault })),
+    ...[STAGES.upgrade1, STAGES.upgrade2].flatMap((stage) => OUTCOME_FAULTS.delete.map((fault) => ({ stage, fault }))),
+  ];
+
+  it.skipIf(!OUTCOMES_MODELLED)(`${cases.length} cases: resume and image-corrupt converge, option bytes corrupted and FUS damaged are diagnosed (bounded); none is lost`, async () => {
+    process.env.COPRO_SIM_DIR = p.simDir;
+    process.chdir(p.root);
+    const results = await runMatrix(cases, { manifest, simDir: p.simDir, args: ['--simulate'], target: TARGET, concurrency: 6 });
+    const s = summarize(results, 'simulator driver, power-loss outcomes');
+    console.log(`${s.line}\n${s.table}`);
+    recordSummary('fault injection', s.line);
+    expect(s.lost.map((r) => `${r.case.stage.name} + ${r.case.fault}: ${r.why}`)).toEqual([]);
+    expect(results.filter((r) => !r.fired).map((r) => `${r.case.stage.name} + ${r.case.fault}`)).toEqual([]);
+    expect(results.map(outcomeViolation).filter(Boolean)).toEqual([]);
+  }, 180_000);
 });
 
 describe('a board that cannot be read is still reported', () => {

@@ -134,7 +134,7 @@ describe('irreversible steps are announced before anything runs', () => {
 });
 
 describe("copro's files are written atomically", () => {
-  const entry = (i: number): LockEntry => ({ name: `img-${i}.bin`, sha256: createHash('sha256').update(String(i)).digest('hex'), size: 1000 + i, version: `1.${i}.0`, kind: 'stack', stackType: 'BLE_Stack_full' });
+  const entry = (i: number): LockEntry => ({ name: `img-${i}.bin`, sha256: createHash('sha256').update(String(i)).digest('hex'), size: 1000 + i, version: `1.${i}.0`, kind: 'stack', stackType: 'BLE_Stack_full', families: [], st: false });
 
   it('copro.lock: 30 concurrent writers leave one whole lock, never a mix or half a file', async () => {
     const file = path.join(p.root, 'copro.lock');

@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countTests, recordSummary } from './summary.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resetBoard, createSimulatorDriver } from '../../src/drivers/simulator/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
@@ -21,6 +21,7 @@ import type { Plan } from '../../src/planner/types.js';
 import {
   FAKE_CLI,
   SERIAL,
+  boardBytes,
   WB5X_BLE_FULL_124,
   WB5X_FUS_120_FOR_053,
   WB5X_FUS_220,
@@ -34,6 +35,7 @@ import {
   writeStandIn,
   type Project,
 } from './helpers.js';
+import { imageWith, syntheticFile } from '../images/helpers.js';
 
 let p: Project;
 let before: unknown;
@@ -129,7 +131,8 @@ describe('tampered images are refused before the board is touched', () => {
     const m = await p.write('m.yaml', manifestText({ driver: 'cubeprogrammer', images: 'images:\n  dir: binaries' }));
     const run = await real(m, false);
     expect(run.code, run.stdout + run.stderr).toBe(EXIT.REFUSED);
-    expect(run.stdout).toContain('Nothing will be done to the board.');
+    // Refused before the board is read (issue 12): no image the real board can take satisfies the manifest.
+    expect(run.stderr).toContain('nothing was done (the board was not read)');
     await untouched();
   });
 
@@ -295,5 +298,227 @@ describe('a file that changes between plan and apply', () => {
     expect(r.error).toContain(`${swapped!.file} changed since it was planned: expected sha256 ${planned!.steps[0]!.image!.sha256}, found ${swapped!.sha256}`);
     expect(r.error).toContain('Nothing was written to the board');
     await untouched();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 12: what the manifest's release allows, files that claim to be ST's, and names that lie. Every case
+// runs the CLI as a user would, on the simulator and (where it matters) through the real driver and the fake
+// STM32_Programmer_CLI; "not read" is checked byte for byte (the board file, counters included).
+
+/** A file with ST's size and trailer for `r` but other content: what a real ST file with one flipped byte looks like. */
+function stLookalike(r: ReturnType<typeof WB5X_FUS_220>, mutate: (b: Uint8Array) => Uint8Array = (b) => b): Uint8Array {
+  return mutate(syntheticFile(r, 0x33));
+}
+
+async function notRead(run: { code: number; stdout: string; stderr: string }, bytesBefore: string): Promise<void> {
+  expect(await boardBytes(p.simDir), run.stdout + run.stderr).toBe(bytesBefore);
+}
+
+describe('images.release bounds every image, before the board is read', () => {
+  it('release v1.23.0 with fus: latest plans FUS 2.1.0 (the release\'s newest), never 2.2.0 (only v1.24.0 has it)', async () => {
+    const m = await p.write('m.yaml', manifestText({ fus: 'latest', stack: 'none', images: 'images:\n  release: v1.23.0' }));
+    const run = await runCli(['plan', m, '--simulate', '--no-color', '--json'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
+    expect(run.code, run.stderr).toBe(EXIT.OK);
+    const planned = JSON.parse(run.stdout) as Plan;
+    const fusSteps = planned.steps.filter((s) => s.kind === 'fus-upgrade');
+    expect(fusSteps.map((s) => s.title)).toEqual(['Update FUS 0.5.3 -> 1.2.0', 'Update FUS 1.2.0 -> 2.1.0']);
+    for (const s of fusSteps) expect(s.image!.releases).toContain('v1.23.0');
+  });
+
+  it('... also when FUS 2.2.0 is a local file in binaries/ (local files are bounded too)', async () => {
+    await writeStandIn(p, WB5X_FUS_220(), 'binaries/stm32wb5x_FUS_fw.bin');
+    const m = await p.write('m.yaml', manifestText({ fus: 'latest', stack: 'none', images: 'images:\n  release: v1.23.0\n  dir: binaries' }));
+    const run = await runCli(['plan', m, '--simulate', '--no-color', '--json'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
+    expect(run.code, run.stderr).toBe(EXIT.OK);
+    const planned = JSON.parse(run.stdout) as Plan;
+    expect(planned.steps.map((s) => s.title)).not.toContain('Update FUS 1.2.0 -> 2.2.0');
+    expect(planned.target.fus).toBe('2.1.0');
+  });
+
+  it('an unknown release (v1.99.0) with local files: exit 4 at its line and column, the board not read', async () => {
+    const bytes = await boardBytes(p.simDir);
+    await rescueImages();
+    const m = await p.write('m.yaml', manifestText({ images: 'images:\n  release: v1.99.0\n  dir: binaries' }));
+    const run = await sim(m);
+    expect(run.code, run.stderr).toBe(EXIT.INVALID_INPUT);
+    expect(run.stderr).toMatch(/m\.yaml:8:12: images\.release: v1\.99\.0 is not an STM32CubeWB release/);
+    await notRead(run, bytes);
+  });
+
+  it('a stack version no image of the release satisfies: refused (exit 3) at stack.version, the board not read', async () => {
+    const bytes = await boardBytes(p.simDir);
+    const m = await p.write('m.yaml', manifestText({ stack: '1.25.0' }));
+    for (const run of [await sim(m), await real(m)]) {
+      expect(run.code, run.stderr).toBe(EXIT.REFUSED);
+      expect(run.stderr).toMatch(/m\.yaml:6:12: refused \(IMAGE_MISSING\): no BLE_Stack_full image 1\.25\.0 exists for STM32WB5x in images\.release v1\.24\.0/);
+      await notRead(run, bytes);
+    }
+  });
+
+  it('a FUS version that does not exist (3.0.0): refused at fus, the board not read', async () => {
+    const bytes = await boardBytes(p.simDir);
+    const m = await p.write('m.yaml', manifestText({ fus: '3.0.0' }));
+    const run = await sim(m);
+    expect(run.code, run.stderr).toBe(EXIT.REFUSED);
+    expect(run.stderr).toMatch(/m\.yaml:3:6: refused \(NO_FUS_PATH\)/);
+    await notRead(run, bytes);
+  });
+});
+
+describe('a file that claims to be ST\'s image but is not: exit 4 before the board is read, wherever it is', () => {
+  const cases: [string, (b: Uint8Array) => Uint8Array, RegExp][] = [
+    ['one flipped byte', flip(100), /its content differs/],
+    ['bytes appended', (b) => Uint8Array.from([...b, 0, 1, 2, 3]), /4 byte\(s\) longer than ST's file/],
+    [
+      'its footer version edited to 2.3.0',
+      (b) => {
+        const c = Uint8Array.from(b);
+        new DataView(c.buffer).setUint32(c.length - 104 + 12, 0x02030000, true);
+        return c;
+      },
+      /footer version was changed/,
+    ],
+  ];
+  for (const [what, mutate, how] of cases) {
+    for (const where of ['images.dir', 'images.files'] as const) {
+      it(`${what}, in ${where}: simulated and real board alike`, async () => {
+        const bytes = await boardBytes(p.simDir);
+        const r = WB5X_FUS_220();
+        const file = await p.write('binaries/stm32wb5x_FUS_fw.bin', stLookalike(r, mutate));
+        const { createHash } = await import('node:crypto');
+        const actual = createHash('sha256').update(await readFile(file)).digest('hex');
+        const images = where === 'images.dir' ? 'images:\n  release: v1.24.0\n  dir: binaries' : 'images:\n  release: v1.24.0\n  files:\n    - path: binaries/stm32wb5x_FUS_fw.bin';
+        const m = await p.write('m.yaml', manifestText({ images }));
+        for (const run of [await sim(m), await real(m)]) {
+          expect(run.code, run.stdout + run.stderr).toBe(EXIT.INVALID_INPUT);
+          expect(run.stderr).toContain(`its footer claims to be ST's `);
+          expect(run.stderr).toContain(`stm32wb5x_FUS_fw.bin (FUS 2.2.0 for STM32WB5x/STM32WB3x, sha256 ${r.sha256})`);
+          expect(run.stderr).toMatch(new RegExp(`expected sha256 [0-9a-for ]*${r.sha256}[0-9a-for ]*, actual ${actual}`));
+          expect(run.stderr).toMatch(how);
+          await notRead(run, bytes);
+        }
+      });
+    }
+  }
+
+  it('a stack with an edited footer version is never planned as an ST release ("BLE_Stack_full 1.25.0")', async () => {
+    const r = WB5X_BLE_FULL_124();
+    await p.write('fw/stm32wb5x_BLE_Stack_full_fw.bin', stLookalike(r, (b) => {
+      const c = Uint8Array.from(b);
+      new DataView(c.buffer).setUint32(c.length - 104 + 12, 0x01190000, true);
+      return c;
+    }));
+    const m = await p.write('m.yaml', manifestText({ stack: 'latest', images: 'images:\n  files:\n    - path: fw/stm32wb5x_BLE_Stack_full_fw.bin\n      notST: true' }));
+    const run = await runCli(['plan', m, '--simulate', '--no-color'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
+    expect(run.code).toBe(EXIT.INVALID_INPUT);
+    expect(run.stdout + run.stderr).not.toContain('BLE_Stack_full 1.25.0');
+    expect(run.stderr).toContain("its footer claims to be ST's");
+  });
+});
+
+describe('an image that is not ST\'s is used only where the manifest names it and says so', () => {
+  /** ST-signed trailer layout, but a footer no ST image has: a newer release, or a build of one's own. */
+  const unknownStack = () => imageWith({ payload: 120_000, memorySize: 0x00000020, version: 0x01190000, magic: 0x23372991 });
+
+  it('named in images.files without notST: exit 4, saying how to use it on purpose', async () => {
+    await p.write('fw/stm32wb5x_BLE_Stack_full_fw.bin', unknownStack());
+    const m = await p.write('m.yaml', manifestText({ stack: 'latest', images: 'images:\n  files:\n    - path: fw/stm32wb5x_BLE_Stack_full_fw.bin' }));
+    const run = await sim(m);
+    expect(run.code, run.stderr).toBe(EXIT.INVALID_INPUT);
+    expect(run.stderr).toContain('not one of ST\'s published images');
+    expect(run.stderr).toContain('notST: true');
+  });
+
+  it('in images.dir only: never used', async () => {
+    await p.write('binaries/custom_BLE_Stack_full_fw.bin', unknownStack());
+    const m = await p.write('m.yaml', manifestText({ stack: 'latest', images: 'images:\n  release: v1.24.0\n  dir: binaries' }));
+    const run = await runCli(['plan', m, '--simulate', '--no-color', '--json'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
+    const planned = JSON.parse(run.stdout) as Plan;
+    expect(planned.steps.find((s) => s.kind === 'stack-install')!.image!.version).toBe('1.24.0');
+  });
+
+  it('named with notST: true: planned, and its footer version is never shown as an ST release', async () => {
+    await p.write('fw/stm32wb5x_BLE_Stack_full_fw.bin', unknownStack());
+    const m = await p.write('m.yaml', manifestText({ stack: '1.25.0', images: 'images:\n  files:\n    - path: fw/stm32wb5x_BLE_Stack_full_fw.bin\n      notST: true' }));
+    const run = await runCli(['plan', m, '--simulate', '--no-color'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
+    expect(run.code, run.stderr).toBe(EXIT.OK);
+    expect(run.stdout).toContain('BLE_Stack_full (not an ST image; its footer says 1.25.0)');
+    expect(run.stdout).not.toMatch(/Install BLE_Stack_full 1\.25\.0/);
+  });
+});
+
+describe('names that say one image and hold another', () => {
+  const wb1 = () => catalogRecord((r) => r.kind === 'stack' && r.stackType === 'BLE_Stack_full' && r.version === '1.24.0' && r.families.includes('STM32WB1x'), 'WB1x BLE_Stack_full 1.24.0');
+
+  it('a WB1x stack named stm32wb5x_BLE_Stack_full_fw.bin in binaries/: no stand-in replaces it; apply refuses with expected and actual sha256 (simulated and real)', async () => {
+    await rescueImages();
+    const file = await writeStandIn(p, wb1(), 'binaries/stm32wb5x_BLE_Stack_full_fw.bin');
+    const { createHash } = await import('node:crypto');
+    const actual = createHash('sha256').update(await readFile(file)).digest('hex');
+    const m = await p.write('m.yaml', manifestText({ images: 'images:\n  release: v1.24.0\n  dir: binaries' }));
+    for (const run of [await sim(m), await real(m)]) {
+      expect(run.code, run.stdout + run.stderr).toBe(EXIT.INVALID_INPUT);
+      expect(run.stdout + run.stderr).toContain(`is named like ST's stm32wb5x_BLE_Stack_full_fw.bin`);
+      expect(run.stdout + run.stderr).toContain(`expected sha256 ${WB5X_BLE_FULL_124().sha256}, actual ${actual}`);
+      expect(run.stdout + run.stderr).not.toMatch(/stm32wb5x_BLE_Stack_full_fw\.bin is not on this machine/);
+      await untouched();
+    }
+  });
+
+  it('the FUS 0.5.3-only FUS 1.2.0 named stm32wb5x_FUS_fw.bin: plan uses it for 0.5.3 -> 1.2.0, says what it is and what the name claims, never "not on this machine" about it', async () => {
+    const file = await writeStandIn(p, WB5X_FUS_120_FOR_053(), 'binaries/stm32wb5x_FUS_fw.bin');
+    const m = await p.write('m.yaml', manifestText({ stack: 'none', images: 'images:\n  release: v1.24.0\n  dir: binaries' }));
+    const run = await runCli(['plan', m, '--simulate', '--no-color'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
+    const text = run.stdout + run.stderr;
+    expect(text).toContain(`${file} is named like ST's stm32wb5x_FUS_fw.bin (FUS 2.2.0 for STM32WB5x/STM32WB3x`);
+    expect(text).toMatch(/holds FUS 1\.2\.0 for STM32WB5x\/STM32WB3x \(sha256 [0-9a-f]{64}; installs only on FUS 0\.5\.3/);
+    expect(text).toContain('used for step 1 (Update FUS 0.5.3 -> 1.2.0)');
+    expect(text).not.toMatch(/stm32wb5x_FUS_fw\.bin is not on this machine/);
+    expect(text).toContain(`${file} has its name but holds`);
+  });
+});
+
+describe('copro.lock and the manifest file: user-caused problems are exit 4 with the file and what to do', () => {
+  const lockCases: [string, () => Promise<void>, RegExp][] = [
+    ['malformed JSON', async () => void (await p.write('copro.lock', '{ "lockVersion": 2, "images": [')), /copro\.lock is not JSON .*delete it and run `copro apply` again/s],
+    ['a schema violation', async () => void (await p.write('copro.lock', JSON.stringify({ lockVersion: 2, images: [{ sha256: 'no' }] }))), /copro\.lock.*delete it and run `copro apply` again/s],
+    ['a folder', async () => void (await mkdir(path.join(p.root, 'copro.lock'))), /copro\.lock is a folder, not copro's lock file: remove it/],
+  ];
+  for (const [what, make, message] of lockCases) {
+    it(`copro.lock is ${what}: apply and apply --dry-run exit 4, never 70, no stack trace`, async () => {
+      await make();
+      const m = await p.write('m.yaml', manifestText());
+      for (const extra of [[], ['--dry-run']]) {
+        const run = await sim(m, extra);
+        expect(run.code, run.stdout + run.stderr).toBe(EXIT.INVALID_INPUT);
+        expect(run.stderr).toMatch(message);
+        expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+      }
+      await untouched();
+    });
+  }
+
+  it('apply --dry-run checks the images against copro.lock like apply (and writes nothing)', async () => {
+    const { createHash } = await import('node:crypto');
+    const pinned = createHash('sha256').update('some other FUS 2.2.0').digest('hex');
+    const r = WB5X_FUS_220();
+    const lockFile = path.join(p.root, 'copro.lock');
+    await writeLock(lockFile, [{ sha256: pinned, families: ['STM32WB5x'], kind: 'fus', stackType: null, version: '2.2.0', size: r.size, name: 'stm32wb5x_FUS_fw.bin', st: false }]);
+    const before = await readFile(lockFile, 'utf8');
+    const m = await p.write('m.yaml', manifestText());
+    const run = await sim(m, ['--dry-run']);
+    expect(run.code, run.stdout + run.stderr).toBe(EXIT.INVALID_INPUT);
+    expect(run.stderr).toContain(`expected ${pinned}, actual ${r.sha256}`);
+    expect(await readFile(lockFile, 'utf8')).toBe(before);
+  });
+
+  // Root reads any file whatever its mode: skipped (reported as skipped) there.
+  it.skipIf(process.getuid?.() === 0)('an unreadable manifest: exit 4 at the file, never 70', async () => {
+    const m = await p.write('m.yaml', manifestText());
+    await chmod(m, 0o000);
+    const run = await sim(m);
+    expect(run.code, run.stderr).toBe(EXIT.INVALID_INPUT);
+    expect(run.stderr).toMatch(/m\.yaml:1:1: cannot read the manifest \(EACCES\)/);
   });
 });

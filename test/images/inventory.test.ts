@@ -58,7 +58,7 @@ describe('collectImages', () => {
     await writeFile(file, bytes);
     const { createHash } = await import('node:crypto');
     const sha = createHash('sha256').update(bytes).digest('hex');
-    const r = await collectImages({ files: [{ path: file, sha256: sha.toUpperCase() }, { path: path.join(dir, 'gone.bin') }], release: 'v1.24.0', family: 'STM32WB1x', standIns: false });
+    const r = await collectImages({ files: [{ path: file, sha256: sha.toUpperCase(), notST: true }, { path: path.join(dir, 'gone.bin') }], release: 'v1.24.0', family: 'STM32WB1x', standIns: false });
     expect(r.images.find((i) => i.path === file)?.identity.version).toBe('1.25.0');
     expect(r.problems).toEqual([expect.objectContaining({ code: 'MISSING_FILE', path: path.join(dir, 'gone.bin') })]);
   });

@@ -16,8 +16,8 @@ import { EXIT } from '../../src/cli/exit-codes.js';
 import { essence, FAKE_CLI, makeProject, manifestText, type Project } from '../hardening/helpers.js';
 
 /** What reading may never move: every counter except connections and CLI processes. */
-function costCounters(b: SimBoard): Record<string, number> {
-  const { connections: _c, cliProcesses: _p, ...rest } = b.counters as Record<string, number>;
+function costCounters(b: SimBoard): Record<string, unknown> {
+  const { connections: _c, cliProcesses: _p, ...rest } = b.counters as unknown as Record<string, unknown>;
   return rest;
 }
 

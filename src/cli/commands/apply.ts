@@ -8,7 +8,7 @@ import { EventLog, fanOut, ndjsonSink, stamp } from '../../runner/events.js';
 import { junitFromEvents } from '../../runner/junit.js';
 import { checkPlansAgainstLock } from '../../runner/lockfile.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, CliError, lockDir } from '../session.js';
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, lockDir } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { rendererFor, useColor } from '../output.js';
 import type { Plan } from '../../planner/types.js';
@@ -30,7 +30,7 @@ function irreversibleSummary(plans: { serial: string; plan: Plan }[]): string[] 
 export async function applyCommand(manifestFile: string, opts: ApplyCliOptions): Promise<number> {
   const started = Date.now();
   const s = await resolveSession(manifestFile, opts);
-  if (s.imageProblems.length) throw new CliError(`image problems (nothing was touched):\n  ${s.imageProblems.join('\n  ')}`, EXIT.INVALID_INPUT);
+  assertReadyBeforeBoard(s);
   const out = (line: string) => {
     if (!opts.json) process.stdout.write(line + '\n');
   };
@@ -69,10 +69,11 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
         waitLockMs: (opts.waitLock ?? 0) * 1000,
         applicationFile: s.target.application?.file,
         checkPlans: async (plans) => {
-          const note = await checkPlansAgainstLock(path.join(path.dirname(s.loaded.file), 'copro.lock'), plans, s.images, { update: opts.updateLock === true });
+          const note = await checkPlansAgainstLock(path.join(path.dirname(s.loaded.file), 'copro.lock'), plans, s.images, { update: opts.updateLock === true, dryRun: opts.dryRun === true });
           if (note) out(note);
         },
         log: out,
+        memoryDir: path.join(stateDir(), 'boards'),
         showPlan: (serial, p) => {
           if (opts.json) return;
           if (boards.length > 1) out(`\n== board ${serial} ==`);

@@ -2,7 +2,7 @@
  * `copro devices`: the USB DFU devices, ST-LINK probes and serial ports STM32_Programmer_CLI sees (`-l`),
  * so a user can pick one by serial (`--serial`, manifest `boards[].serial`).
  */
-import { DriverError } from '../../drivers/driver.js';
+import { DriverError, type AttachedBoard } from '../../drivers/driver.js';
 import { listAttached, type AttachedListing, type ListOptions } from '../../drivers/cubeprogrammer/index.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -13,16 +13,38 @@ export interface DevicesOptions {
   list?: Omit<ListOptions, 'executable'>;
 }
 
+/** The ROM bootloaders copro's own bootloader driver finds on USB (no STM32CubeProgrammer involved). */
+async function ownListing(): Promise<{ boards: AttachedBoard[]; note?: string }> {
+  try {
+    const { listBootloaderDevices } = await import('../../drivers/bootloader/index.js');
+    return { boards: await listBootloaderDevices() };
+  } catch (e) {
+    return { boards: [], note: `copro's bootloader driver could not list USB devices: ${(e as Error).message}` };
+  }
+}
+
 export async function devicesCommand(opts: DevicesOptions): Promise<{ output: string; exitCode: number }> {
   let listing: AttachedListing;
+  const own = opts.list ? { boards: [] as AttachedBoard[] } : await ownListing();
   try {
     listing = await listAttached({ ...opts.list, executable: opts.cubeprogrammer });
   } catch (e) {
     const err = e as Error;
+    if (own.boards.length > 0) {
+      // No STM32CubeProgrammer, but the bootloader driver (connection.driver: bootloader) needs none.
+      if (opts.json) return { output: JSON.stringify({ executable: null, toolVersion: null, boards: own.boards, notes: [err.message] }, null, 2) + '\n', exitCode: EXIT.OK };
+      const width = Math.max(...own.boards.map((b) => b.serial.length));
+      const lines = [`found by copro's bootloader driver (STM32CubeProgrammer: ${err.message})`, ...own.boards.map((b) => `USB DFU  ${b.serial.padEnd(width)}  ${b.description}`), '', 'use them with connection.driver: bootloader (port: usb, serial: <serial>)'];
+      return { output: lines.join('\n') + '\n', exitCode: EXIT.OK };
+    }
     const remedy = e instanceof DriverError ? e.details.remedy : undefined;
     if (opts.json) return { output: JSON.stringify({ error: { code: e instanceof DriverError ? e.code : err.name, message: err.message, remedy } }, null, 2) + '\n', exitCode: EXIT.ENVIRONMENT };
     return { output: `copro devices: ${err.message}${remedy ? `\n  fix: ${remedy}` : ''}\n`, exitCode: EXIT.ENVIRONMENT };
   }
+  if (own.note) listing.notes.push(own.note);
+  const seen = new Set(listing.boards.filter((b) => b.transport === 'usb').map((b) => b.serial));
+  const extra = own.boards.filter((b) => !seen.has(b.serial));
+  if (extra.length) listing = { ...listing, boards: [...listing.boards, ...extra] };
   if (opts.json) {
     return {
       output: JSON.stringify({ executable: listing.executable, toolVersion: listing.toolVersion ?? null, boards: listing.boards, notes: listing.notes }, null, 2) + '\n',

@@ -1,12 +1,14 @@
 /**
  * `copro doctor`: checks the environment and the board, and says how to fix each problem. The board
- * checks are pure (`diagnoseBoard`), taken from field reports (STM32WB.md §8).
+ * checks are pure (`diagnoseBoard`), taken from failures seen in the field.
  */
 import path from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { BoardState } from '../../generated/board-state.js';
 import { EXIT } from '../exit-codes.js';
 import { openDriver, stateDir, transportOf, simulatorDir, readManifest } from '../session.js';
+import { recallBoard, memoryFile } from '../../runner/board-memory.js';
+import { fusDamageDiagnosis, ST_SUPPORT } from '../../runner/power-loss.js';
 
 export interface Finding {
   check: string;
@@ -19,16 +21,25 @@ export interface Finding {
 export function diagnoseBoard(s: BoardState): Finding[] {
   const f: Finding[] = [];
   const ob = s.optionBytes;
-  if (s.cpu2 === 'safeboot' || (ob !== 'unknown' && ob.sfsa === '0x00' && ob.sbrv === '0x3FC00')) {
-    f.push({ check: 'safeboot', status: 'fail', detail: 'SFSA = 0x00 and SBRV = 0x3FC00: the option bytes are corrupted and CPU2 boots safeboot (field reports P29, P30, P35)', fix: 'with ESE set, write 0x00008000 (C2BOOT) to 0x5800040C over SWD to trigger the safeboot recovery; otherwise contact ST support. Do not try FUS or stack installs first.' });
+  if (s.cpu2 === 'safeboot' || (ob !== 'unknown' && ((ob.sfsa === '0x00' && ob.sbrv === '0x3FC00') || ob.sbrv === '0x3FFFF'))) {
+    // ST wiki / community: "SFSA = 0x00 and SBRV = 0x3FC00 ... due to option byte corruption, or to supply voltage
+    // or level stability ... hardware forces the boot to Safeboot"; SBRV 0x3FFFF "is pointing on the safeboot".
+    const values = ob === 'unknown' ? '' : ` (SFSA ${ob.sfsa}, SBRV ${ob.sbrv}, ESE ${ob.ese ?? 'unknown'})`;
+    f.push({
+      check: 'safeboot',
+      status: 'fail',
+      detail: `the option bytes are corrupted and CPU2 boots safeboot${values}: FUS cannot start, so no FUS or stack operation can work. It follows an unstable supply or a power cut during an option-byte load or a FUS operation`,
+      fix: `recovery path: if ESE is set, write 0x00008000 (C2BOOT) to 0x5800040C over SWD (STM32_Programmer_CLI -c port=swd -w32 0x5800040C 0x00008000) so safeboot restores the option bytes, then run copro apply (it installs the stack again). Without ESE, or if that does not help, only ST can help: ${ST_SUPPORT}. Do not try FUS or stack installs first.`,
+    });
   } else f.push({ check: 'safeboot', status: 'ok', detail: 'CPU2 is not in safeboot' });
-  if (ob !== 'unknown' && ob.rdp !== '0xAA') f.push({ check: 'RDP', status: 'fail', detail: `RDP is ${ob.rdp}, not level 0 (0xAA): FUS operations fail (field report P39)`, fix: 'set RDP back to 0xAA (this mass-erases the application): STM32_Programmer_CLI -c port=swd -ob rdp=0xAA' });
+  if (ob !== 'unknown' && ob.rdp !== '0xAA') f.push({ check: 'RDP', status: 'fail', detail: `RDP is ${ob.rdp}, not level 0 (0xAA): FUS operations fail ("Firmware not authentic!")`, fix: 'set RDP back to 0xAA (this mass-erases the application): STM32_Programmer_CLI -c port=swd -ob rdp=0xAA' });
   else if (ob !== 'unknown') f.push({ check: 'RDP', status: 'ok', detail: 'RDP level 0 (0xAA)' });
-  if (ob !== 'unknown' && ob.nSWboot0 === 0) f.push({ check: 'nSWboot0', status: 'warn', detail: 'nSWboot0 = 0 (left by CubeProgrammer\'s SWD FUS operator): the chip boots by the BOOT0 pin / into the bootloader, not your application (P18, P34)', fix: 'copro apply restores it; by hand: STM32_Programmer_CLI -c port=swd mode=UR -ob nSWboot0=1 nboot1=1 nboot0=1' });
-  if (s.stack.status === 'installed' && s.stack.running === false) f.push({ check: 'stack running', status: 'warn', detail: 'a wireless stack is installed but CPU2 runs FUS (two FUS_GET_STATE in a row, or startstack=0): the application will not see BLE (P16, P32)', fix: 'copro apply starts it; by hand: STM32_Programmer_CLI -c port=usb1 -startwirelessstack' });
+  if (ob !== 'unknown' && ob.nSWboot0 === 0) f.push({ check: 'nSWboot0', status: 'warn', detail: 'nSWboot0 = 0 (left by CubeProgrammer\'s SWD FUS operator): the chip boots by the BOOT0 pin / into the bootloader, not your application', fix: 'copro apply restores it; by hand: STM32_Programmer_CLI -c port=swd mode=UR -ob nSWboot0=1 nboot1=1 nboot0=1' });
+  if (s.stack.status === 'installed' && s.stack.running === false) f.push({ check: 'stack running', status: 'warn', detail: 'a wireless stack is installed but CPU2 runs FUS (two FUS_GET_STATE in a row, or startstack=0): the application will not see BLE (ST FAQ "Why is the wireless stack not running after...")', fix: 'copro apply starts it; by hand: STM32_Programmer_CLI -c port=usb1 -startwirelessstack' });
   if (s.stack.status === 'none') f.push({ check: 'stack', status: 'warn', detail: 'no wireless stack installed', fix: 'copro apply <manifest>' });
-  if (s.application.clobberedByFusOperator) f.push({ check: 'application', status: 'fail', detail: 'the SWD FUS operator overwrote 0x08000000..0x08001FFF: the application is destroyed (P27, P47)', fix: 'set application.file in the manifest and run copro apply (it re-flashes), or flash it by hand' });
-  if (s.antiRollback === 'active' && s.stack.status === 'none') f.push({ check: 'anti-rollback', status: 'fail', detail: 'anti-rollback is active with no stack installed: FUS registers 0xFFFFFFFF and refuses every stack (AN5185 §2.4, P7)', fix: 'none known: this board cannot take a wireless stack any more' });
+  if (s.application.clobberedByFusOperator) f.push({ check: 'application', status: 'fail', detail: 'the SWD FUS operator overwrote 0x08000000..0x08001FFF: the application is destroyed', fix: 'set application.file in the manifest and run copro apply (it re-flashes), or flash it by hand' });
+  if (s.antiRollback === 'active' && s.stack.status === 'none') f.push({ check: 'anti-rollback', status: 'fail', detail: 'anti-rollback is active with no stack installed: FUS registers 0xFFFFFFFF and refuses every stack (AN5185 §2.4)', fix: 'none known: this board cannot take a wireless stack any more' });
+  if (s.fus.error === 'IMG_CORRUPT') f.push({ check: 'FUS', status: 'warn', detail: 'FUS reports FUS_STATE_IMG_CORRUPT: it found the image staged for an install corrupted (a power cut or unplug during the install) and erased it; nothing was installed', fix: 'run copro apply again on a stable supply: it re-reads the board and installs again' });
   for (const n of s.notes) f.push({ check: 'read-back', status: 'info', detail: n });
   return f;
 }
@@ -64,6 +75,9 @@ export async function doctorCommand(manifestFile: string | undefined, opts: { si
       findings.push({ check: 'STM32CubeProgrammer', status: 'fail', detail: (e as Error).message, fix: 'install STM32CubeProgrammer, or pass --cubeprogrammer / set COPRO_CUBEPROGRAMMER' });
     }
     findings.push(...udevFindings());
+    // The bootloader driver opens the DFU device itself: udev rule and permissions (Linux), WinUSB (Windows).
+    const { bootloaderFindings } = await import('../../drivers/bootloader/doctor.js');
+    findings.push(...bootloaderFindings());
   } else {
     findings.push({ check: 'driver', status: 'ok', detail: `simulated boards in ${simulatorDir()}` });
   }
@@ -76,7 +90,10 @@ export async function doctorCommand(manifestFile: string | undefined, opts: { si
     const access = opts.full ? 'full' : 'free';
     const driver = await openDriver({ simulated, serial: opts.serial ?? conn?.serial, port: port ?? 'usb1', transport: transportOf(port, simulated), cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs'), access });
     try {
-      findings.push(...diagnoseBoard(await driver.readState({ scope: access })));
+      const state = await driver.readState({ scope: access });
+      findings.push(...diagnoseBoard(state));
+      const memory = await recallBoard(path.join(stateDir(), 'boards'), state.device.uid64);
+      if (memory?.fusDamaged) findings.push({ check: 'FUS damaged', status: 'fail', detail: fusDamageDiagnosis(memory.fusDamaged, memoryFile(path.join(stateDir(), 'boards'), state.device.uid64)), fix: `no install can fix it: ${ST_SUPPORT}` });
     } finally {
       await driver.close();
     }

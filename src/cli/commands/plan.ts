@@ -9,7 +9,7 @@ import { plan, formatPlan } from '../../planner/index.js';
 import { readSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir } from '../session.js';
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { useColor } from '../output.js';
 
@@ -20,7 +20,7 @@ export interface PlanOptions extends CommonOptions {
 
 export async function planCommand(manifestFile: string, opts: PlanOptions): Promise<number> {
   const s = await resolveSession(manifestFile, opts);
-  if (s.imageProblems.length) throw new CliError(`image problems:\n  ${s.imageProblems.join('\n  ')}`, EXIT.INVALID_INPUT);
+  assertReadyBeforeBoard(s);
   const states: { serial: string; state: BoardState }[] = [];
   if (opts.state) {
     states.push({ serial: path.basename(opts.state), state: await readSnapshot(opts.state) });

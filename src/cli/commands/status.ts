@@ -24,7 +24,7 @@ export function formatState(s: BoardState): string {
         : `${s.stack.type && s.stack.type !== 'unknown' ? `${s.stack.type} ` : ''}${s.stack.version}${s.stack.type === 'unknown' ? ' (type not reported by FUS)' : ''}${s.stack.running === true ? ', running' : s.stack.running === false ? ', NOT running (CPU2 in FUS)' : ''}`;
   const lines = [
     `Board      ${s.device.key} (device id ${s.device.deviceId}, ${s.device.flashSizeKB} KB), UID ${s.device.uid64}${s.device.probeSerial ? `, serial ${s.device.probeSerial}` : ''}`,
-    `Read via   ${s.source.driver} over ${s.source.transport}${s.source.toolVersion ? ` (STM32CubeProgrammer ${s.source.toolVersion})` : ''}`,
+    `Read via   ${s.source.driver} over ${s.source.transport}${s.source.toolVersion ? ` (${s.source.driver === 'cubeprogrammer' ? 'STM32CubeProgrammer ' : ''}${s.source.toolVersion})` : ''}`,
     `CPU2 runs  ${s.cpu2}`,
     `FUS        ${s.fus.version} (state ${s.fus.state}, error ${s.fus.error})`,
     `Stack      ${stack}${s.stack.installAddress ? ` at ${s.stack.installAddress}` : ''}`,

@@ -110,6 +110,20 @@ export class BootloaderDriver implements Driver {
     this.sha256 = o.sha256 ?? webCryptoSha256;
   }
 
+  /** Progress every 10 % (a line per block would flood a log). */
+  private throttled(opts: OperationOptions | undefined): OperationOptions['onProgress'] {
+    let last = -100;
+    let lastMessage = '';
+    return (p) => {
+      const pct = p.percent ?? 0;
+      if (p.message !== lastMessage || pct - last >= 10 || pct === 100) {
+        last = pct;
+        lastMessage = p.message ?? '';
+        opts?.onProgress?.(p);
+      }
+    };
+  }
+
   info(): DriverInfo {
     return { kind: 'bootloader', transport: this.l?.transport ?? 'usb', serial: this.l?.name ?? null, toolVersion: this.o.toolVersion ?? 'copro bootloader driver', ...(this.o.logFile ? { logFile: this.o.logFile } : {}) };
   }
@@ -202,7 +216,8 @@ export class BootloaderDriver implements Driver {
     const notes: string[] = [];
     if (!this.saidUncertain) {
       this.saidUncertain = true;
-      notes.push(...(this.o.uncertainties ?? []).map((u) => `unconfirmed: ${u}${this.o.logFile ? ` (this run's transcript, ${this.o.logFile}, would settle it)` : ''}`));
+      const u = this.o.uncertainties ?? [];
+      if (u.length) notes.push(`unconfirmed by the sources (${this.o.logFile ? `this run's transcript of every request, ${this.o.logFile}, settles it on a real board` : 'a transcript from a real board would settle it'}): ${u.join('; ')}`);
     }
     const pageSize = deviceId === 0x494 ? 2048 : 4096;
     const application = await this.readApplication(ob, notes);
@@ -386,7 +401,7 @@ export class BootloaderDriver implements Driver {
         const del = await this.fusCommand('FW_DELETE', messages);
         if (del.status && del.status.error !== 0 && del.status.error !== 0x01) return this.reportOf(del, messages, '', () => false);
       }
-      if (!(await this.stage(bytes, sha, address, messages, opts))) return { ok: false, messages, error: 'TOOL_ERROR' };
+      if (!(await this.stage(bytes, sha, address, messages, { ...opts, onProgress: this.throttled(opts) }))) return { ok: false, messages, error: 'TOOL_ERROR' };
       opts.onProgress?.({ phase: 'install', message: `FW_UPGRADE ${image.name}` });
       const out = await this.fusCommand('FW_UPGRADE', messages);
       const isFus = image.identity.kind === 'fus';
@@ -461,7 +476,8 @@ export class BootloaderDriver implements Driver {
       this.application = undefined;
       opts?.onProgress?.({ phase: 'flash', message: `erasing ${pages.length} pages` });
       await this.on((x) => x.erasePages(pages));
-      await this.on((x) => x.writeMemory(address, bytes, (p) => opts?.onProgress?.({ phase: 'flash', percent: Math.round((p.done / p.total) * 100) })));
+      const progress = this.throttled(opts);
+      await this.on((x) => x.writeMemory(address, bytes, (p) => progress?.({ phase: 'flash', percent: Math.round((p.done / p.total) * 100) })));
       const got = await this.sha256(await this.on((x) => x.readMemory(address, bytes.length)));
       if (got !== sha) return { ok: false, messages: [...messages, `Error: the application reads back with sha256 ${got}, not ${sha}`], error: 'TOOL_ERROR' };
       this.application = { address, size: bytes.length, sha256: sha };

@@ -113,8 +113,9 @@ export async function createBootloaderDriver(o: BootloaderOpenOptions): Promise<
     ...(o.logFile ? { logFile: o.logFile } : {}),
     ...(o.applicationEnd !== undefined ? { applicationEnd: o.applicationEnd } : {}),
     uncertainties,
-    ...(o.reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs: o.reconnectTimeoutMs } : {}),
-    ...(o.fusTimeoutMs !== undefined ? { fusTimeoutMs: o.fusTimeoutMs } : {}),
+    // A fast simulated clock must not turn host overhead into a timeout: at least 2 s / 5 s of real time.
+    reconnectTimeoutMs: o.reconnectTimeoutMs ?? Math.max(30_000, 2_000 * speed),
+    fusTimeoutMs: o.fusTimeoutMs ?? Math.max(120_000, 5_000 * speed),
     trace: (t) => sink.line(`# ${t}`),
   });
   // The transcript reaches the disk when the driver closes.

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
 import { formatArgv, runCli, type InvokeResult } from './invoke.js';
 import { parseCliOutput, type CliResult, type ConnectHeader } from './parse.js';
-import { finished, reportFrom } from './report.js';
+import { finished, problemCode, reportFrom } from './report.js';
 import { UID64_ADDRESS, buildBoardState, stackWasRunning } from './state.js';
 
 export type OpKind = 'connect' | 'read' | 'startFus' | 'delete' | 'upgrade' | 'startStack' | 'optionBytes' | 'flash' | 'antiRollback';
@@ -354,8 +354,11 @@ export class CubeProgrammerDriver implements Driver {
       if (opts.signal?.aborted) throw new DriverError('ABORTED', `interrupted before: ${formatArgv([this.o.executable, ...args])}`);
       progress(opts, { phase: attempt === 1 ? phaseOf(kind) : 'reconnect', message: formatArgv(['STM32_Programmer_CLI', ...args]) });
       const inv = await runCli({ executable: this.o.executable, args, env: this.o.env, timeoutMs: this.timeoutFor(kind), logFile: this.o.logFile, signal: opts.signal });
-      const parsed = parseCliOutput(inv.stdout);
+      // The board named by --serial, or else the one the first call reached: another one answering is never "the board".
+      const expected = this.o.serial ?? this.header?.serial;
+      const parsed = parseCliOutput(inv.stdout, expected ? { serial: expected } : {});
       if (parsed.toolVersion) this.toolVersion = parsed.toolVersion;
+      this.assertNoGuess(inv, parsed);
       const connected = parsed.header !== undefined && (parsed.header.deviceId !== undefined || parsed.header.iap);
       if (connected) {
         this.header = { ...this.header, ...parsed.header } as ConnectHeader;
@@ -389,6 +392,20 @@ export class CubeProgrammerDriver implements Driver {
 
   private describeTarget(): string {
     return `${this.o.port}${this.o.serial ? ` (sn=${this.o.serial})` : ''}`;
+  }
+
+  /** Output the parser understood but could only turn into a fact by guessing (issue 13): stop, quoting the line. */
+  private assertNoGuess(inv: InvokeResult, parsed: CliResult): void {
+    const first = parsed.problems[0];
+    if (!first) return;
+    const wrongBoard = first.kind === 'foreign-serial';
+    throw new DriverError(problemCode(first), `STM32_Programmer_CLI ${this.toolVersion}: ${parsed.problems.slice(0, 3).map((p) => p.message).join('; ')}`, {
+      transcript: inv.stdout,
+      logFile: this.o.logFile,
+      remedy: wrongBoard
+        ? 'another board answered on this port: name the board with --serial (`copro devices` lists them) and run again'
+        : 'copro stops rather than guess: read the board again; if this repeats, report it with the log file',
+    });
   }
 
   /** Output the parser does not know is an error that quotes the line: the driver does not guess. */

@@ -8,252 +8,36 @@
  * is reported in order; a body line it does not know is reported in `unknownLines` (never guessed at).
  */
 import { parseHex } from '../../domain/hex.js';
+import { BARE_ERRORS, FUS_STATE_NAMES, HEADER_KEYS, NOISE, SUCCESS, cleanLines, parseSizeBytes, type Section } from './parse-lines.js';
+import { parseListLine, type ListState } from './parse-list.js';
+import type { CliResult, ConnectHeader, DeviceList, OptionBytesDisplay, OptionByteField, ParseOptions, ParseProblem, R32Block } from './parse-types.js';
+import { checkMeaning, fusStatusKnown } from './parse-checks.js';
 
-export interface ConnectHeader {
-  transport: 'usb' | 'swd' | 'uart' | 'unknown';
-  /** USB DFU `SN`, or `ST-LINK SN`. */
-  serial?: string;
-  probeFirmware?: string;
-  board?: string;
-  voltage?: number;
-  /** Device ID (USB/SWD) or Chip ID (UART). Absent when the DFU device is not the ROM bootloader (IAP). */
-  deviceId?: number;
-  /** A DFU device that prints `IAP` instead of Device ID: not ST's ROM bootloader, so no FUS commands. */
-  iap: boolean;
-  deviceName?: string;
-  flashSizeBytes?: number;
-  /** `Flash size : 512 KBytes (default)`: the tool did not read it from the chip. */
-  flashSizeIsDefault?: boolean;
-  revisionId?: string;
-  connectMode?: string;
-  bootloaderVersion?: string;
-  /** UART: the serial port that was opened. */
-  serialPort?: string;
-}
+export * from './parse-types.js';
+export { cleanLines, parseSizeBytes } from './parse-lines.js';
 
-export interface FusStatePair {
-  state: string;
-  status?: string;
-}
-
-export type SuccessKind =
-  | 'fw-upgrade'
-  | 'fw-delete'
-  | 'start-ws'
-  | 'start-fus'
-  | 'option-bytes'
-  | 'download-complete'
-  | 'download-verified'
-  | 'command-finished';
-
-export interface R32Block {
-  address: number;
-  words: number[];
-}
-
-export interface OptionByteField {
-  value: number | undefined;
-  /** The `(0x80F4000)` address form of address-type fields. */
-  address?: number;
-  text: string;
-}
-
-/** `-ob displ`, by option byte name as printed (case kept); look up with `optionByte()`. */
-export type OptionBytesDisplay = Record<string, OptionByteField>;
-
-export interface DfuListEntry {
-  index?: string;
-  serial?: string;
-  productId?: string;
-  firmware?: string;
-  deviceId?: number;
-}
-export interface StlinkListEntry {
-  index: number;
-  serial: string;
-  firmware: string;
-  accessPort?: number;
-  board?: string;
-}
-export interface UartListEntry {
-  port: string;
-  location?: string;
-  description?: string;
-  manufacturer?: string;
-  board?: string;
-  stlinkSerial?: string;
-}
-export interface DeviceList {
-  dfu: DfuListEntry[];
-  stlink: StlinkListEntry[];
-  uart: UartListEntry[];
-  /** Interface-level errors (`Error: No ST-Link detected!`, `ST-LINK error (DEV_CONNECT_ERR)`). */
-  errors: string[];
-}
-
-export type CliEvent =
-  | { kind: 'fus'; state: string; status?: string }
-  | { kind: 'error'; text: string }
-  | { kind: 'warning'; text: string }
-  | { kind: 'success'; success: SuccessKind; text: string }
-  | { kind: 'r32'; block: R32Block }
-  /** CubeProgrammer's SWD FUS operator was written to 0x08000000 / its option bytes set (the application is gone). */
-  | { kind: 'fus-operator'; text: string };
-
-export interface CliResult {
-  toolVersion?: string;
-  header?: ConnectHeader;
-  events: CliEvent[];
-  fusStates: FusStatePair[];
-  errors: string[];
-  warnings: string[];
-  successes: SuccessKind[];
-  r32: R32Block[];
-  optionBytes?: OptionBytesDisplay;
-  deviceList?: DeviceList;
-  /** Lines after the connect header that no rule knows. The driver treats them as an error and quotes them. */
-  unknownLines: string[];
-}
-
-// ---------------------------------------------------------------------------------------------- lines
-
-const TIMESTAMP = /^\d{2}:\d{2}:\d{2}(?:[:.]\d{3})?\s*(?::\s?)?/;
-/** A progress bar, ASCII or block characters (mis-decoded as ± on some code pages), with an optional percentage. */
-const PROGRESS = /^\s*(?:\[[=>\s.]*\]|[█▒▓░±■]+)\s*(?:\d{1,3}\s*%)?\s*/;
-
-/** Splits text into clean lines: CRLF, timestamp prefixes, progress bars (keeping text glued after them). */
-export function cleanLines(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.replace(/\r\n?/g, '\n').split('\n')) {
-    let line = raw.replace(/\t/g, ' ');
-    if (TIMESTAMP.test(line.trimStart())) line = line.trimStart().replace(TIMESTAMP, '');
-    const bar = PROGRESS.exec(line);
-    if (bar && bar[0].trim() !== '') line = line.slice(bar[0].length);
-    out.push(line.trim());
-  }
-  return out;
-}
-
-/** `24492 Bytes`, `8 KBytes`, `8.00 KB`, `695,21 KB`, `1 MBytes`, `512 KBytes (default)` -> bytes. */
-export function parseSizeBytes(text: string): number | undefined {
-  const m = /^(\d+(?:[.,]\d+)?)\s*(Bytes|B|KBytes|KB|MBytes|MB)\b/i.exec(text.trim());
-  if (!m || m[1] === undefined || m[2] === undefined) return undefined;
-  const n = Number(m[1].replace(',', '.'));
-  const unit = m[2].toUpperCase();
-  const mult = unit.startsWith('M') ? 1024 * 1024 : unit.startsWith('K') ? 1024 : 1;
-  return Math.round(n * mult);
-}
-
-// ------------------------------------------------------------------------------------ classification
-
-const HEADER_KEYS: Record<string, keyof ConnectHeader | 'usb' | 'ignore'> = {
-  'usb speed': 'usb',
-  'manuf. id': 'usb',
-  'product id': 'usb',
-  sn: 'serial',
-  'st-link sn': 'serial',
-  'st-link fw': 'probeFirmware',
-  'fw version': 'ignore',
-  'dfu protocol': 'usb',
-  board: 'board',
-  voltage: 'voltage',
-  'swd freq': 'ignore',
-  'connect mode': 'connectMode',
-  'reset mode': 'ignore',
-  'device id': 'deviceId',
-  'chip id': 'deviceId',
-  'revision id': 'revisionId',
-  'device name': 'deviceName',
-  'flash size': 'flashSizeBytes',
-  'device type': 'ignore',
-  'device cpu': 'ignore',
-  'bl version': 'bootloaderVersion',
-  'bootloader protocol version': 'bootloaderVersion',
-};
-
-/** Lines that carry no meaning for copro (progress, echo of what is being done, timings). */
-const NOISE: RegExp[] = [
-  /^-{5,}$/,
-  /^Memory Programming \.\.\.$/i,
-  /^Opening and parsing file: /i,
-  /^(File|Size|Address:?|Bank)\s*:/i,
-  /^Erasing memory corresponding to segment \d+:?$/i,
-  /^Erasing internal memory sectors \[\d+ \d+\]$/i,
-  /^erasing sector \d+ @: 0x[0-9a-f]+ done$/i,
-  /^Not flash Memory : No erase done$/i,
-  /^Download in Progress:?$/i,
-  /^Time elapsed during /i,
-  /^Success with Time elapsed during Reconnect/i,
-  /^Reading 32-bit memory content$/i,
-  /^UPLOADING( OPTION BYTES DATA)? \.\.\.$/i,
-  /^PROGRAMMING OPTION BYTES AREA \.\.\.$/i,
-  /^OPTION BYTE PROGRAMMING VERIFICATION:?$/i,
-  /^Read progress:?$/i,
-  /^Reading data\.\.\.$/i,
-  /^Data read successfully$/i,
-  /^r ap \d+ @0x[0-9a-f]+ /i,
-  /^DFU (status|State) = \d+$/i,
-  /^Reconnecting\.*$/i,
-  /^Reconnected !?$/i,
-  /^Disconnected$/i,
-  /^Old (wireless stack|Firmware) delete \.\.\.$/i,
-  /^Deleting firmware \.\.\.$/i,
-  /^Download (firmware|Stack\/FUS) image at address 0x[0-9a-f]+( \.\.\.)?$/i,
-  /^Firmware Upgrade process started \.\.\.$/i,
-  /^Updating firmware \.\.\.$/i,
-  /^Waiting for firmware upgrade end$/i,
-  /^Application is running, Please Hold on\.\.\.$/i,
-  /^(Software|Hard) reset is performed$/i,
-  /^Verifying \.\.\.$/i,
-  /^Downloading \d+-bit data\.\.\.$/i,
-  /^Downloading \d+-bit data done successfully$/i,
-  /^start operation achieved successfully$/i,
-  /^Debug in Low Power mode enabled$/i,
-  /^Serial Port \S+ is successfully opened\.?$/i,
-  /^Port configuration: /i,
-  /^stop-bit = /i,
-  /^Activating device: OK$/i,
-  /^flash loader .* is loaded$/i,
-  /^Remove bank\d+ protection and erase all$/i,
-  /^OPTION BYTES BANK: ?\d+$/i,
-  // `-l`: interface titles and counts
-  /^No STM32 device in DFU mode connected$/i,
-  /^Total number of available STM32 device in DFU mode: ?\d+$/i,
-  /^-+ Connected ST-LINK Probes List -+$/i,
-  /^Total number of serial ports available: ?\d+$/i,
-];
-
-/** Failure lines the GUI and some versions print without an `Error:` prefix. */
-const BARE_ERRORS: RegExp[] = [
-  /^erasing sector \d+ @: 0x[0-9a-f]+ failed$/i,
-  /^sector \d+ does not exist$/i,
-  /^Operation exceeds memory limits$/i,
-  /^failed to erase memory$/i,
-  /^Option Byte Programming failed/i,
-  /^Failed to set nSWboot0=/i,
-  /^Expected value for Option Byte /i,
-  /^Downloading \d+-bit data failed/i,
-  /^ST-LINK error \(.*\)$/i,
-];
-
-const SUCCESS: Array<[RegExp, SuccessKind]> = [
-  [/^Firmware Upgrade Success/i, 'fw-upgrade'],
-  [/^Firmware delete (finished|Success)/i, 'fw-delete'],
-  [/^FusStartWS activated successfully/i, 'start-ws'],
-  [/^StartFus activated successfully/i, 'start-fus'],
-  [/^Option Bytes successfully programmed/i, 'option-bytes'],
-  [/^File download complete/i, 'download-complete'],
-  [/^Download verified successfully/i, 'download-verified'],
-  [/^[\w ]+ command execution finished$/i, 'command-finished'],
-];
-
-const FUS_STATE_NAMES = new Set(['FUS_IDLE', 'FUS_ERROR', 'FUS_SERVICE_ONGOING', 'FUS_UPGRADE_ONGOING', 'WIRELESS_STACK_UPGRADE_ONGOING']);
-
-type Section = 'body' | 'ob' | 'list-dfu' | 'list-stlink' | 'list-uart' | 'list-other';
+/** Header fields that have one value per connection: a second, different value is a contradiction. */
+const SINGLE_VALUED: ReadonlyArray<keyof ConnectHeader> = ['serial', 'deviceId', 'flashSizeBytes', 'deviceName', 'revisionId', 'probeFirmware', 'bootloaderVersion', 'serialPort'];
 
 /** Parses one invocation's output. Pure. */
-export function parseCliOutput(text: string): CliResult {
-  const r: CliResult = { events: [], fusStates: [], errors: [], warnings: [], successes: [], r32: [], unknownLines: [] };
+export function parseCliOutput(text: string, options: ParseOptions = {}): CliResult {
+  const r: CliResult = { events: [], fusStates: [], errors: [], warnings: [], successes: [], r32: [], unknownLines: [], problems: [] };
+  const problem = (p: ParseProblem) => r.problems.push(p);
+  /** Where each r32 word, option byte and header field was first printed (to quote both lines of a contradiction). */
+  const wordLine = new Map<number, { word: number; line: string }>();
+  const obLine = new Map<string, { value: number | undefined; line: string }>();
+  const headerLine = new Map<keyof ConnectHeader, string>();
+  let current = '';
+  const headerChanged = (k: keyof ConnectHeader, before: unknown): void => {
+    if (!SINGLE_VALUED.includes(k)) return;
+    const now = r.header?.[k];
+    if (now === undefined || now === before) return;
+    if (before !== undefined) {
+      problem({ kind: 'conflicting-value', line: current, message: `the connection header gives two different values for ${k}: ${JSON.stringify(headerLine.get(k) ?? String(before))} and ${JSON.stringify(current)}` });
+    } else {
+      headerLine.set(k, current);
+    }
+  };
   let section: Section = 'body';
   /** An Error line whose text may continue on the next line(s). */
   let openError: { index: number; empty: boolean } | undefined;
@@ -347,6 +131,13 @@ export function parseCliOutput(text: string): CliResult {
       if (/^[A-Za-z][\w\s\-/()]*:$/.test(line)) continue; // `Read Out Protection:`
       const field = parseOptionByteLine(line);
       if (field) {
+        const key = field.name.toLowerCase();
+        const before = obLine.get(key);
+        if (before && before.value !== field.field.value) {
+          problem({ kind: 'conflicting-value', line, message: `option byte ${field.name} printed twice with different values: ${JSON.stringify(before.line)} and ${JSON.stringify(line)}` });
+        } else if (!before) {
+          obLine.set(key, { value: field.field.value, line });
+        }
         (r.optionBytes ??= {})[field.name] = field.field;
         continue;
       }
@@ -358,7 +149,14 @@ export function parseCliOutput(text: string): CliResult {
       openError = undefined;
       // Early versions said `RSS state is RSS_IDLE` for `FUS state is FUS_IDLE`.
       const value = (fus[2] ?? '').replace(/^RSS_/, 'FUS_');
-      if ((fus[1] ?? '').toLowerCase() === 'state') {
+      const isState = (fus[1] ?? '').toLowerCase() === 'state';
+      if (isState && !FUS_STATE_NAMES.has(value)) {
+        problem({ kind: 'unknown-fus-state', line, message: `FUS state ${JSON.stringify(value)} is not a state copro knows (${[...FUS_STATE_NAMES].join(', ')}): ${JSON.stringify(line)}` });
+      }
+      if (!isState && !fusStatusKnown(value)) {
+        problem({ kind: 'unknown-fus-status', line, message: `FUS status ${JSON.stringify(value)} is not a status copro knows: ${JSON.stringify(line)}` });
+      }
+      if (isState) {
         r.fusStates.push({ state: value });
         r.events.push({ kind: 'fus', state: value });
       } else {
@@ -388,6 +186,15 @@ export function parseCliOutput(text: string): CliResult {
     if (r32) {
       openError = undefined;
       const block: R32Block = { address: Number.parseInt(r32[1] ?? '0', 16), words: (r32[2] ?? '').trim().split(/\s+/).map((w) => Number.parseInt(w, 16) >>> 0) };
+      block.words.forEach((word, i) => {
+        const address = (block.address + i * 4) >>> 0;
+        const before = wordLine.get(address);
+        if (before && before.word !== word) {
+          problem({ kind: 'conflicting-value', line, message: `two different values for 0x${address.toString(16).toUpperCase().padStart(8, '0')} in one output: ${JSON.stringify(before.line)} and ${JSON.stringify(line)}` });
+        } else if (!before) {
+          wordLine.set(address, { word, line });
+        }
+      });
       r.r32.push(block);
       r.events.push({ kind: 'r32', block });
       continue;
@@ -411,7 +218,8 @@ export function parseCliOutput(text: string): CliResult {
       continue;
     }
 
-    if (parseHeaderLine(line, header)) {
+    current = line;
+    if (parseHeaderLine(line, header, headerChanged)) {
       openError = undefined;
       continue;
     }
@@ -428,10 +236,12 @@ export function parseCliOutput(text: string): CliResult {
     }
     r.unknownLines.push(line);
   }
+  for (const p of checkMeaning(r, options, headerLine)) problem(p);
   return r;
 }
 
-function parseHeaderLine(line: string, header: () => ConnectHeader): boolean {
+/** `changed` is told which field a line set and what it held before (to find contradictions). */
+function parseHeaderLine(line: string, header: () => ConnectHeader, changed: (key: keyof ConnectHeader, before: unknown) => void): boolean {
   if (/^IAP$/.test(line)) {
     const h = header();
     h.iap = true;
@@ -452,6 +262,16 @@ function parseHeaderLine(line: string, header: () => ConnectHeader): boolean {
   const field = HEADER_KEYS[key];
   if (field === undefined) return false;
   const h = header();
+  const key0 = field === 'usb' || field === 'ignore' ? undefined : field;
+  const before = key0 === undefined ? undefined : h[key0];
+  try {
+    return setHeaderField(h, field, key, value);
+  } finally {
+    if (key0 !== undefined) changed(key0, before);
+  }
+}
+
+function setHeaderField(h: ConnectHeader, field: keyof ConnectHeader | 'usb' | 'ignore', key: string, value: string): boolean {
   switch (field) {
     case 'ignore':
       break;
@@ -514,75 +334,6 @@ export function optionByte(ob: OptionBytesDisplay | undefined, name: string): Op
   const key = Object.keys(ob).find((k) => k.toLowerCase() === name.toLowerCase());
   return key === undefined ? undefined : ob[key];
 }
-
-interface ListState {
-  list: () => DeviceList;
-  /** `Board Name` / `ST-LINK SN` printed before `Port:` (Windows, STLINK-V3 virtual COM port). */
-  pendingUart?: Partial<UartListEntry>;
-}
-
-function parseListLine(line: string, section: Section, st: ListState): boolean {
-  if (NOISE.some((re) => re.test(line))) return true;
-  const list = st.list();
-  const kv = /^([A-Za-z][\w .-]*?)\s*:\s*(.*)$/.exec(line);
-  const key = (kv?.[1] ?? '').toLowerCase().replace(/\s+/g, ' ');
-  const value = (kv?.[2] ?? '').trim();
-  if (section === 'list-stlink') {
-    const probe = /^ST-Link Probe (\d+)\s*:?$/i.exec(line);
-    if (probe) {
-      list.stlink.push({ index: Number(probe[1]), serial: '', firmware: '' });
-      return true;
-    }
-    const cur = list.stlink[list.stlink.length - 1];
-    if (!kv || !cur) return false;
-    if (key === 'st-link sn') cur.serial = value;
-    else if (key === 'st-link fw') cur.firmware = value;
-    else if (key === 'access port number') cur.accessPort = Number(value);
-    else if (key === 'board name') {
-      if (value) cur.board = value;
-    } else return false;
-    return true;
-  }
-  if (section === 'list-dfu') {
-    // Entries start at `Device Index : USB1`; field names beyond that are matched loosely (not seen verbatim).
-    if (!kv) return false;
-    if (key === 'device index') {
-      list.dfu.push({ index: value });
-      return true;
-    }
-    let cur = list.dfu[list.dfu.length - 1];
-    if (!cur) list.dfu.push((cur = {}));
-    if (key === 'serial number' || key === 'sn') cur.serial = value;
-    else if (key === 'product id') cur.productId = value;
-    else if (key === 'firmware version' || key === 'fw version') cur.firmware = value;
-    else if (key === 'device id') cur.deviceId = /^0x[0-9a-f]{3,4}$/i.test(value.trim()) ? parseHex(value) : undefined;
-    else if (!/^(usb bus number|usb address number|usb speed|manuf\. id)$/.test(key)) return false;
-    return true;
-  }
-  if (section === 'list-uart') {
-    if (!kv) return false;
-    if (key === 'port') {
-      list.uart.push({ port: value, ...st.pendingUart });
-      st.pendingUart = undefined;
-      return true;
-    }
-    if (key === 'board name' || key === 'st-link sn') {
-      const slot = (st.pendingUart ??= {});
-      if (key === 'board name') slot.board = value;
-      else slot.stlinkSerial = value;
-      return true;
-    }
-    const cur = list.uart[list.uart.length - 1];
-    if (!cur) return false;
-    if (key === 'location') cur.location = value;
-    else if (key === 'description') cur.description = value;
-    else if (key === 'manufacturer') cur.manufacturer = value;
-    else return false;
-    return true;
-  }
-  return false;
-}
-
 /** The 32-bit word read at `address`, from any r32 block of the result. */
 export function wordAt(result: Pick<CliResult, 'r32'>, address: number): number | undefined {
   for (const b of result.r32) {
@@ -591,3 +342,4 @@ export function wordAt(result: Pick<CliResult, 'r32'>, address: number): number 
   }
   return undefined;
 }
+

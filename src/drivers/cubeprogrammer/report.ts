@@ -5,7 +5,7 @@
  */
 import { fusErrorByCliStatus } from '../../domain/fus.js';
 import type { DriverErrorCode, OperationReport } from '../driver.js';
-import type { CliEvent, CliResult } from './parse.js';
+import type { CliEvent, CliResult, ParseProblem } from './parse.js';
 
 export function eventText(e: CliEvent): string {
   switch (e.kind) {
@@ -62,8 +62,9 @@ export function classifyFusStatus(status: string): DriverErrorCode | undefined {
 export function reportFrom(parsed: CliResult, exitCode: number | undefined, succeeded: boolean, extra: string[] = []): OperationReport {
   const messages = parsed.events.map(eventText);
   for (const line of parsed.unknownLines) messages.push(`unrecognised output (not guessed at): ${JSON.stringify(line)}`);
+  for (const p of parsed.problems) messages.push(`not guessed at: ${p.message}`);
   messages.push(...extra);
-  const ok = succeeded && parsed.errors.length === 0 && parsed.unknownLines.length === 0;
+  const ok = succeeded && parsed.errors.length === 0 && parsed.unknownLines.length === 0 && parsed.problems.length === 0;
   const report: OperationReport = { ok, messages };
   if (exitCode !== undefined) report.exitCode = exitCode;
   if (!ok) report.error = errorOf(parsed);
@@ -74,10 +75,17 @@ function errorOf(parsed: CliResult): DriverErrorCode {
   const first = parsed.errors[0];
   if (first !== undefined) return classifyErrorText(first);
   if (parsed.unknownLines.length > 0) return 'TOOL_ERROR';
+  const problem = parsed.problems[0];
+  if (problem) return problemCode(problem);
   const last = parsed.fusStates[parsed.fusStates.length - 1];
   const fromStatus = last?.status ? classifyFusStatus(last.status) : undefined;
   // No success line and no error: the tool did not confirm anything.
   return fromStatus ?? 'TOOL_ERROR';
+}
+
+/** The DriverErrorCode of a parse problem: another board answering is WRONG_BOARD, the rest are outputs not guessed at. */
+export function problemCode(p: ParseProblem): DriverErrorCode {
+  return p.kind === 'foreign-serial' ? 'WRONG_BOARD' : 'TOOL_ERROR';
 }
 
 /** A `<name> command execution finished` line for this command. */

@@ -12,6 +12,9 @@ import type { BoardState } from '../../generated/board-state.js';
 import type { SimBoard, InstalledImage, FusError, Attachment } from '../../generated/sim-board.js';
 import type { Transport } from '../driver.js';
 import { fusAreaStart, pageOf, sbrvFor, footprintPages } from './layout.js';
+import { zeroCounters } from './model/upgrade.js';
+
+export { zeroCounters, upgradeBoard } from './model/upgrade.js';
 
 /** A USB DFU serial like the ROM bootloader reports (12 hex digits); the default board's (cli-transcripts/14). */
 export const DEFAULT_SERIAL = '207F38933036';
@@ -131,7 +134,11 @@ export function makeBoard(spec: BoardSpec = {}): SimBoard {
     pending: null,
     usbAvailableAtMs: 0,
     faults: [],
-    counters: { resets: 0, connections: 0, cliProcesses: 0, fusCommands: 0, usbReenumerations: 0 },
+    fusDamaged: null,
+    fusV2OnlyInstalled: stack?.fusV2Only ?? false,
+    fusRequested: (spec.cpu2 ?? (stack ? 'stack' : 'fus')) === 'fus' && stack !== null,
+    busy: null,
+    counters: zeroCounters(),
     clock: { ms: 0, wallAt: 0 },
     notes: [],
   };

@@ -38,6 +38,7 @@ export {
   type LockOptions,
 } from './store.js';
 export { makeBoard, defaultBoard, fromBoardState, toBoardState, serialFor, probeSerialFor, DEFAULT_SERIAL, type BoardSpec } from './convert.js';
+export { upgradeBoard, zeroCounters } from './model/upgrade.js';
 export { viewImage, viewOfIdentity, type ViewedBytes } from './image-view.js';
 export { fusAreaStart, secureStart, isSafebootOptionBytes, bootsRomBootloader } from './layout.js';
 export { SimulatorDriver, createSimulatorDriver, driverErrorOf, type SimulatorDriverOptions } from './driver.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { assertValid } from '../../schemas.js';
 import type { SimBoard } from '../../generated/sim-board.js';
 import type { BoardState } from '../../generated/board-state.js';
-import { defaultBoard, fromBoardState, DEFAULT_SERIAL } from './convert.js';
+import { defaultBoard, fromBoardState, upgradeBoard, DEFAULT_SERIAL } from './convert.js';
 import { simSpeed, wallMs } from './timing.js';
 
 export type { SimBoard };
@@ -67,7 +67,7 @@ export async function readSimulatedBoard(dir: string, serial: string): Promise<S
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SimStoreError('NO_BOARD', `no simulated board ${serial} in ${dir} (copro sim reset)`);
     throw e;
   }
-  return assertValid<SimBoard>('sim-board', JSON.parse(text), file);
+  return assertValid<SimBoard>('sim-board', upgradeBoard(JSON.parse(text)), file);
 }
 
 /** Validates and writes a board atomically. `wallAt` says until which wall-clock instant the board's clock is already accounted for. */

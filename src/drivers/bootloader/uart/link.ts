@@ -288,8 +288,8 @@ export class UartLink implements BootloaderLink {
 
   async writeMemory(address: number, data: Uint8Array, onProgress?: (p: LinkProgress) => void): Promise<void> {
     if (address % 8 !== 0) throw new RangeError(`Write Memory at ${hex32(address)}: the STM32WB programs flash by double words, the address must be 8-byte aligned`);
-    // The last chunk is padded with 0xFF to whole double words (erased flash stays erased there).
-    const padded = data.length % 8 === 0 ? data : Uint8Array.from({ length: data.length + (8 - (data.length % 8)) }, (_, i) => (i < data.length ? data[i]! : 0xff));
+    // AN3155: N+1 must be a multiple of 4; a last chunk that is not is padded with 0xFF (erased flash stays erased there).
+    const padded = data.length % 4 === 0 ? data : Uint8Array.from({ length: data.length + (4 - (data.length % 4)) }, (_, i) => (i < data.length ? data[i]! : 0xff));
     for (let at = 0; at < padded.length; at += MAX_WRITE) {
       const chunk = padded.subarray(at, Math.min(at + MAX_WRITE, padded.length));
       await this.command(CMD.WRITE_MEMORY);

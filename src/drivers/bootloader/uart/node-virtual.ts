@@ -1,40 +1,17 @@
 /**
- * Node side of the virtual UART bootloader: the board lives in the simulator store (`.copro/sim/<serial>.json`),
+ * Node side of the virtual UART bootloader: the board lives in the simulator store (`.copro/sim/<serial>.json`,
+ * through the same StoreBoardAccess as the virtual DFU device),
  * so `copro sim show / fault / reset` see and change the same board a `--simulate` run drives; images are
  * identified with the simulator's viewer (sha256, footer). Also: the virtual device behind serialport's mock
  * binding (SerialPortMock), for code that opens a serialport.
  */
 import type { SerialPortStream } from '@serialport/stream';
-import { withBoard, readSimulatedBoard, resetBoard, listSimulatedBoards, firstOrDefaultBoard, writeSimulatedBoard } from '../../simulator/store.js';
+import { readSimulatedBoard, resetBoard, listSimulatedBoards, firstOrDefaultBoard, writeSimulatedBoard } from '../../simulator/store.js';
 import { viewImage } from '../../simulator/image-view.js';
-import type { SimBoard } from '../../../generated/sim-board.js';
 import { bootloaderLine, type LineSettings } from './an3155.js';
-import type { BoardHost } from './virtual-target.js';
+import { StoreBoardAccess } from '../virtual/node.js';
 import { createVirtualUart, withUartAttachment, type VirtualUart } from './virtual.js';
 import type { VirtualAn3155, VirtualUartFault } from './virtual-device.js';
-
-/** The board of the simulator store, each change under the board's lock (load fresh, change, save). */
-export class StoreBoardHost implements BoardHost {
-  constructor(
-    readonly dir: string,
-    readonly serial: string,
-    private readonly speed: number,
-  ) {}
-  change<T>(fn: (board: SimBoard) => { board: SimBoard; result: T; ms?: number }): Promise<T> {
-    return withBoard(
-      this.dir,
-      this.serial,
-      (board) => {
-        const out = fn(board);
-        return { board: out.board, result: out.result };
-      },
-      { speed: this.speed },
-    );
-  }
-  peek(): Promise<SimBoard> {
-    return readSimulatedBoard(this.dir, this.serial);
-  }
-}
 
 export interface SimulatedUartOptions {
   dir: string;
@@ -55,9 +32,11 @@ export async function simulatedUart(o: SimulatedUartOptions): Promise<VirtualUar
   else if (!(await listSimulatedBoards(o.dir)).includes(serial)) await resetBoard(o.dir, undefined, serial);
   const board = await readSimulatedBoard(o.dir, serial);
   if (!board.device.attachments.some((a) => a.transport === 'uart')) await writeSimulatedBoard(o.dir, withUartAttachment(board, o.port));
-  const host = new StoreBoardHost(o.dir, serial, o.speed);
+  const access = new StoreBoardAccess(o.dir, serial, o.speed);
   const pace = o.speed >= 1000 ? undefined : (ms: number) => new Promise<void>((r) => setTimeout(r, ms / o.speed));
-  const v = createVirtualUart({ host, view: (b) => viewImage(b), line: bootloaderLine(o.baudRate), faults: o.faults ?? [], ...(pace ? { pace } : {}) });
+  const v = createVirtualUart({ access, view: (b) => viewImage(b), line: bootloaderLine(o.baudRate), faults: o.faults ?? [], ...(pace ? { pace } : {}) });
+  // Plugging the adapter in powers a board that had lost power (FUS resumes what a cut interrupted).
+  await v.chip.plugIn();
   return { ...v, serial };
 }
 

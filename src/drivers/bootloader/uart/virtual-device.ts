@@ -24,7 +24,7 @@ import {
   wireMs,
   type LineSettings,
 } from './an3155.js';
-import type { BootloaderTarget, TargetResult } from './virtual-target.js';
+import type { BootloaderTarget, TargetResult } from './chip-target.js';
 
 /** Faults of the device and its wire (not of the chip model). `command` limits one to a command code. */
 export type VirtualUartFault =
@@ -319,12 +319,15 @@ export class VirtualAn3155 {
   private async readMemory(): Promise<void> {
     const address = await this.address('Read Memory');
     if (address === undefined) return;
-    const probe = await this.target.read(address, 1);
-    if (!probe.ok) return this.nack('Read Memory', probe.why ?? 'address');
+    if (!(await this.target.addressValid(address))) return this.nack('Read Memory', `0x${address.toString(16)} is not readable`);
     this.send([ACK]);
     const [n, c] = await this.take(2);
     if ((n! ^ c!) !== 0xff) return this.nack('Read Memory', 'length complement');
     const r = await this.target.read(address, n! + 1);
+    if (r.after) {
+      this.afterEffects(r);
+      throw new Interrupted();
+    }
     if (!r.ok) return this.nack('Read Memory', r.why ?? 'range');
     this.send([ACK]);
     this.send(r.value!, true, CMD.READ_MEMORY);
@@ -334,8 +337,7 @@ export class VirtualAn3155 {
     const address = await this.address('Write Memory');
     if (address === undefined) return;
     if (address % 4 !== 0) return this.nack('Write Memory', 'address not word aligned');
-    const probe = await this.target.read(address, 1);
-    if (!probe.ok && !(address >= 0x20000000 && address < 0x20040000) && address !== 0x5800040c) return this.nack('Write Memory', probe.why ?? 'address');
+    if (!(await this.target.addressValid(address))) return this.nack('Write Memory', `0x${address.toString(16)} is not writable`);
     this.send([ACK]);
     const n = (await this.next()) + 1;
     const data = await this.take(n);

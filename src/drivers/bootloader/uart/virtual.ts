@@ -1,17 +1,20 @@
 /**
  * One call to get a virtual UART bootloader on a simulated board and a port opener for the link. Node-free:
- * the board host (memory or the simulator store) and the image viewer come from the caller.
+ * the board access (memory or the simulator store) and the image viewer come from the caller. The chip is
+ * the one the virtual DFU device uses (../virtual/chip.ts).
  */
 import type { SimBoard } from '../../../generated/sim-board.js';
 import { bootloaderLine, type LineSettings } from './an3155.js';
-import { VirtualTarget, type BoardHost, type ViewedImage } from './virtual-target.js';
+import { VirtualChip, type ViewBytes } from '../virtual/chip.js';
+import type { BoardAccess } from '../virtual/board-access.js';
+import { ChipTarget } from './chip-target.js';
 import { VirtualAn3155, type VirtualUartFault } from './virtual-device.js';
 import { SimClock, virtualPort } from './virtual-wire.js';
 import type { StreamOpener } from './stream.js';
 
 export interface VirtualUartOptions {
-  host: BoardHost;
-  view: (bytes: Uint8Array) => ViewedImage;
+  access: BoardAccess;
+  view: ViewBytes;
   /** The host's line settings (default 115200 8E1). */
   line?: LineSettings;
   faults?: VirtualUartFault[];
@@ -23,17 +26,17 @@ export interface VirtualUartOptions {
 
 export interface VirtualUart {
   device: VirtualAn3155;
-  target: VirtualTarget;
+  chip: VirtualChip;
   clock: SimClock;
   open: StreamOpener;
 }
 
 export function createVirtualUart(o: VirtualUartOptions): VirtualUart {
-  const target = new VirtualTarget(o.host, { view: o.view });
-  const device = new VirtualAn3155(target, { faults: o.faults ?? [] });
+  const chip = new VirtualChip(o.access, o.view, 'uart');
+  const device = new VirtualAn3155(new ChipTarget(chip), { faults: o.faults ?? [] });
   const clock = new SimClock(o.pace);
   const open = virtualPort(device, o.line ?? bootloaderLine(115200), clock, o.replug ? { replug: o.replug } : {});
-  return { device, target, clock, open };
+  return { device, chip, clock, open };
 }
 
 /** The board with a UART attachment on `port` (the model answers a UART connect only when the board has one). */

@@ -8,10 +8,11 @@ import { readMemory, writeMemory } from './memory.js';
 import { loadFusOperator } from './operator.js';
 import { writeOptionBytes } from './option-bytes.js';
 import { resetChip, connect, powerCycle, awaitUsb } from './power.js';
+import { upgradeSimBoard } from './upgrade.js';
 import { Run, fail, type SimContext, type SimCommand, type SimEvent, type SimOutcome, type SimResult } from './types.js';
 
 export function apply(board: SimBoard, command: SimCommand, ctx: SimContext): SimResult {
-  const run = new Run(structuredClone(board), ctx);
+  const run = new Run(upgradeSimBoard(structuredClone(board)), ctx);
   const outcome = dispatch(run, command);
   run.b.clock = { ...run.b.clock, ms: run.b.clock.ms + modelledDuration(run.events) };
   return { board: run.b, events: run.events, outcome };

@@ -33,6 +33,7 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
   }
   if (b.optionBytes.rdp !== 0xaa) return fail('RDP_PROTECTED', `flash is read-protected (RDP 0x${b.optionBytes.rdp.toString(16).toUpperCase()})`);
   if (b.cpu2 === 'safeboot') return fail('WRITE_PROTECTED', 'flash is write protected (safeboot: SFSA=0x00)');
+  const area = asApplication ? 'application' : 'staging';
   const firstPage = pageOf(device, w.address);
   const lastPage = pageOf(device, end - 1);
   const sfsa = b.optionBytes.sfsa;
@@ -40,12 +41,14 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
     // Field report P10: "the CPU tried to erase protected sectors, starting from 0x080F4000, where the FUS is located";
     // the pages below SFSA in the range are erased before the first protected one fails.
     if (firstPage < sfsa) destroyRange(run, pageAddress(device, firstPage), pageAddress(device, sfsa), 'write');
+    run.countPages('erase', area, Math.max(0, sfsa - firstPage));
     run.emit({ type: 'erase', firstPage, lastPage, failedFromPage: Math.max(firstPage, sfsa), ms: eraseMs(Math.max(0, sfsa - firstPage) + 1) });
     return fail('WRITE_PROTECTED', `pages ${firstPage}..${lastPage} reach the secure area (SFSA 0x${sfsa.toString(16).toUpperCase()} = 0x${secureStart(b).toString(16).toUpperCase()}): erase of page ${Math.max(firstPage, sfsa)} failed`);
   }
   const pages = lastPage - firstPage + 1;
   const hitApp = destroyRange(run, pageAddress(device, firstPage), pageAddress(device, lastPage + 1), 'write');
   run.emit({ type: 'erase', firstPage, lastPage, ms: eraseMs(pages) });
+  run.countPages('erase', area, pages);
   // Power loss mid-download: a prefix of the file is in flash. The trailer (footer) is at the end of the file,
   // so FUS finds no image in it (IMG_NOT_FOUND), never a silently installed one.
   const downloadLoss = b.faults.find((f): f is Extract<Fault, { at: string }> => 'at' in f && f.at.startsWith('download:'));
@@ -54,6 +57,7 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
     const loss = run.takePowerLoss(downloadLoss.at)!;
     const written = Math.floor((w.size * percent) / 100);
     run.emit({ type: 'write', address: w.address, size: written, ms: downloadMs(run.ctx.transport, written) });
+    run.countPages('write', area, Math.ceil(written / device.pageSize));
     if (written > 0) {
       if (asApplication) b.application = { present: true, start: w.address, size: written, sha256: null, clobberedByFusOperator: false, overwritten: true };
       else addStaged(b, { address: w.address, size: written, sha256: w.sha256, name: w.name, complete: written === w.size, image: written === w.size ? w.image : null });
@@ -62,6 +66,7 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
     return fail('POWER_LOSS', `power was lost at ${percent}% of the download (${written} of ${w.size} bytes written)`);
   }
   run.emit({ type: 'write', address: w.address, size: w.size, ms: downloadMs(run.ctx.transport, w.size) });
+  run.countPages('write', area, pages);
   if (asApplication) {
     b.application = { present: true, start: w.address, size: w.size, sha256: w.sha256, clobberedByFusOperator: false, overwritten: false };
   } else {

@@ -16,6 +16,7 @@ export function getState(run: Run): SimOutcome {
     if (prepared) return prepared;
   }
   run.emit({ type: 'fus-command', command: 'FUS_GET_STATE', ms: TIMING.fusCommandMs });
+  run.b.counters.fusGetStates++;
   const status = answerGetState(run);
   run.emit({ type: 'fus-state', ...status, ms: 0 });
   return { ok: true, status };
@@ -168,6 +169,7 @@ export function removeStack(run: Run): void {
   const device = deviceOf(b);
   // community 166069: SFSA 0xCE -> 0xF4 after delete on a 1M part: the secure area shrinks back to FUS.
   const fusStart = fusAreaStart(device, b.fus.version);
+  if (b.stack) run.countPages('erase', 'secure', b.stack.pages);
   b.stack = null;
   b.optionBytes = { ...b.optionBytes, sfsa: pageOf(device, fusStart), sbrv: sbrvFor(device, fusStart) };
   if (b.cpu2 === 'stack') b.cpu2 = 'fus';

@@ -223,12 +223,15 @@ export function finishFusUpgrade(run: Run, staged: StagedImage, image: ImageView
   return { ok: true, status, installed: { kind: 'fus', version: image.version } };
 }
 
-export function installFus(run: Run, _staged: StagedImage, image: ImageView): void {
+export function installFus(run: Run, staged: StagedImage, image: ImageView): void {
   const b = run.b;
   const device = deviceOf(b);
   b.fus.version = image.version;
   const newStart = fusAreaStart(device, image.version);
   destroyRange(run, newStart, device.flashBase + device.flashSize, 'install');
+  const fusPages = Math.ceil(staged.size / device.pageSize);
+  run.countPages('erase', 'secure', fusPages);
+  run.countPages('write', 'secure', fusPages);
   if (!b.stack) b.optionBytes = { ...b.optionBytes, sfsa: pageOf(device, newStart), sbrv: sbrvFor(device, newStart) };
   // Flipper scripts/flash.py: "NEVER FLASH FUS, IT WILL ERASE CRYPTO ENCLAVE" (user keys stored in FUS are lost).
   b.userKeys = 0;
@@ -262,6 +265,9 @@ export function installStack(run: Run, staged: StagedImage, image: ImageView): v
   const pages = footprintPages(device, staged.size, image.fusV2Only);
   const address = fusStart - pages * device.pageSize;
   destroyRange(run, address, fusStart, 'install');
+  // "the new stack replaces always the old one": the old stack's pages are erased too.
+  run.countPages('erase', 'secure', Math.max(pages, b.stack?.pages ?? 0));
+  run.countPages('write', 'secure', Math.ceil(staged.size / device.pageSize));
   const type = image.stackType;
   b.stack = {
     kind: image.kind === 'safeboot' ? 'safeboot' : 'stack',

@@ -21,6 +21,7 @@ export function prepareSwdFus(run: Run): SimOutcome | undefined {
   }
   if (b.cpu2 === 'stack' && b.lockedUp === null) {
     b.fus.consecutiveGetState = 1;
+    b.counters.fusGetStates += 2;
     if (!resetChip(run, 'FUS operator: second FUS_GET_STATE', 'fus')) return fail('POWER_LOSS', 'power was lost while the operator started FUS');
   }
   return undefined;
@@ -53,6 +54,10 @@ export function loadFusOperator(run: Run): SimOutcome {
   const start = device.flashBase;
   const end = start + FUS_OPERATOR_SIZE;
   const clobbered = destroyRange(run, start, end, 'fus-operator');
+  b.counters.fusOperatorLoads++;
+  if (obChanged.length) b.counters.optionByteWrites++;
+  run.countPages('erase', 'application', FUS_OPERATOR_SIZE / device.pageSize);
+  run.countPages('write', 'application', FUS_OPERATOR_SIZE / device.pageSize);
   b.fusOperator = { ...b.fusOperator, inFlash: true };
   run.emit({ type: 'fus-operator', obChanged, obUnchanged, clobberedApplication: clobbered, ms: (obChanged.length ? TIMING.optionBytesMs : 0) + eraseMs(FUS_OPERATOR_SIZE / device.pageSize) + downloadMs('swd', FUS_OPERATOR_SIZE) });
   // "Application is running, Please Hold on..." -> "Reconnected !" (~7 s): the operator runs after a reset.

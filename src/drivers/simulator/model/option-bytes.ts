@@ -46,6 +46,7 @@ export function writeOptionBytes(run: Run, values: OptionBytesRequest): SimOutco
     next.rdp = values.rdp;
   }
   b.optionBytes = next;
+  b.counters.optionByteWrites++;
   run.emit({ type: 'option-bytes', changed, ms: TIMING.optionBytesMs });
   // OBL_LAUNCH reloads the option bytes with a reset.
   if (!resetChip(run, 'option bytes reload (OBL_LAUNCH)')) return fail('POWER_LOSS', 'power was lost during the option byte reload');

@@ -21,6 +21,7 @@ export function powerOn(run: Run): void {
 export function boot(run: Run, reason: string, into?: 'fus'): void {
   const b = run.b;
   b.counters.resets++;
+  b.counters.cpu2Boots++;
   b.fus.consecutiveGetState = 0;
   b.sram2aCleared = false;
   if (run.takeFault('corrupt-option-bytes')) {

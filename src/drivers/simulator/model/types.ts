@@ -5,6 +5,15 @@ import type { SimBoard, FusError, ImageView, Fault } from '../../../generated/si
 import type { Transport } from '../../driver.js';
 import { modelledDuration } from '../timing.js';
 
+export type FlashArea = 'application' | 'staging' | 'secure';
+export type PowerLossOutcome = NonNullable<NonNullable<SimBoard['pending']>['outcome']>;
+export interface PowerLoss {
+  at: string;
+  mode: 'power-loss' | 'unplug';
+  outcome?: PowerLossOutcome;
+  seed?: number;
+}
+
 export type ConnectMode = 'normal' | 'under-reset' | 'hotplug';
 
 /** Who is talking to the board, and through what. */
@@ -162,13 +171,19 @@ export class Run {
     if (!('persistent' in f && f.persistent)) this.b.faults = this.b.faults.filter((_, j) => j !== i);
     return f;
   }
-  /** A power-loss or unplug fault armed at this point. */
-  takePowerLoss(at: string): { at: string; mode: 'power-loss' | 'unplug' } | undefined {
+  /** A power-loss or unplug fault armed at this point (with the outcome it asks for, if any). */
+  takePowerLoss(at: string): PowerLoss | undefined {
     const i = this.b.faults.findIndex((f) => (f.kind === 'power-loss' || f.kind === 'unplug') && 'at' in f && f.at === at);
     if (i < 0) return undefined;
-    const f = this.b.faults[i]!;
+    const f = this.b.faults[i]! as Extract<Fault, { at: string }>;
     this.b.faults = this.b.faults.filter((_, j) => j !== i);
-    return { at, mode: f.kind === 'unplug' ? 'unplug' : 'power-loss' };
+    return { at, mode: f.kind === 'unplug' ? 'unplug' : 'power-loss', ...(f.outcome ? { outcome: f.outcome } : {}), ...(f.seed !== undefined ? { seed: f.seed } : {}) };
+  }
+  /** Counts flash pages erased or programmed in one area (counters for tests and rehearsals). */
+  countPages(kind: 'erase' | 'write', area: FlashArea, pages: number): void {
+    if (pages <= 0) return;
+    const c = kind === 'erase' ? this.b.counters.pageErases : this.b.counters.pageWrites;
+    c[area] += pages;
   }
 }
 

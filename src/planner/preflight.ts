@@ -1,0 +1,91 @@
+/**
+ * What can be refused without a board: a target that no image at hand (within images.release, for the
+ * manifest's family) can ever reach. Checked before the first board operation, so a manifest that can
+ * never be applied costs no chip reset (USB), no FUS operator run (SWD). Pure.
+ */
+import semver from 'semver';
+import type { Family } from '../domain/devices.js';
+import { loadCatalog } from '../images/catalog.js';
+import type { AvailableImage } from '../images/types.js';
+import type { RefusalCode } from './refusals.js';
+import { canonicalStackType, normaliseRange, sameStackType, usableImage } from './select.js';
+import type { Target } from './types.js';
+
+export interface OfflineRefusal {
+  code: RefusalCode;
+  /** JSON pointer of the manifest value the refusal is about (for file:line:column). */
+  pointer: string;
+  message: string;
+  remedy: string;
+}
+
+export interface OfflineInput {
+  target: Target;
+  images: readonly AvailableImage[];
+  /** The manifest's device family, when it names one (otherwise any family's images count). */
+  family?: Family;
+  /** images.release, when set. */
+  release?: string;
+  /** The board is simulated (stand-ins count as available). */
+  simulated: boolean;
+}
+
+/** FUS versions that exist at all: every FUS ST published, and the factory FUS 0.5.3 (never published as a file). */
+function existingFusVersions(family: Family | undefined): string[] {
+  const published = loadCatalog()
+    .images.filter((r) => r.kind === 'fus' && (family === undefined || r.families.includes(family)))
+    .map((r) => r.version);
+  return [...new Set(['0.5.3', ...published])];
+}
+
+export function checkTargetOffline(input: OfflineInput): OfflineRefusal[] {
+  const { target, family, release } = input;
+  const out: OfflineRefusal[] = [];
+  const usable = input.images.filter((i) => usableImage(i, input.simulated) && (family === undefined || i.identity.families.includes(family)));
+  const where = `${family ?? 'any STM32WB family'}${release ? ` in images.release ${release}` : ''}`;
+
+  const want = target.stack;
+  if (want !== undefined && want !== 'none') {
+    const range = normaliseRange(want.range);
+    const type = canonicalStackType(want.type);
+    if (semver.validRange(range) !== null) {
+      const ofType = usable.filter((i) => i.identity.kind === 'stack' && sameStackType(i.identity.stackType, type));
+      if (!ofType.some((i) => semver.satisfies(i.identity.version, range))) {
+        const versions = [...new Set(ofType.map((i) => i.identity.version))].sort(semver.rcompare);
+        // Local files of that type the board cannot take, and why (so "put the file in binaries/" is never said about a file that is there).
+        const aside = input.images.filter(
+          (i) => i.path !== undefined && i.identity.kind === 'stack' && sameStackType(i.identity.stackType, type) && semver.satisfies(i.identity.version, range) && !usable.includes(i),
+        );
+        const why = (i: AvailableImage) =>
+          i.origin === 'stand-in' || i.identity.signature === 'simulated'
+            ? 'a simulated stand-in: only the simulated board takes it'
+            : family !== undefined && !i.identity.families.includes(family)
+              ? `an image for ${i.identity.families.join('/')}`
+              : i.identity.signature === 'none'
+                ? 'it has no signature trailer'
+                : 'not usable here';
+        const asideText = aside.length > 0 ? `; set aside: ${aside.map((i) => `${i.path} (${why(i)})`).join('; ')}` : '';
+        out.push({
+          code: 'IMAGE_MISSING',
+          pointer: want.range === 'latest' ? '/stack/type' : '/stack/version',
+          message: `no ${type} image ${want.range} exists for ${where}${versions.length > 0 ? ` (there: ${versions.slice(0, 6).join(', ')})` : ` (no ${type} image at all)`}${asideText}; the board was not read`,
+          remedy: versions.length > 0 ? `Set stack.version to one of ${versions.slice(0, 3).join(', ')}${release ? ', or change images.release' : ''}.` : `Check stack.type and images.release${release ? ` (${release})` : ''}; name a local file in images.files for an image ST's catalog does not have.`,
+        });
+      }
+    }
+  }
+
+  const fus = target.fus;
+  if (fus !== 'keep' && fus !== 'latest' && semver.validRange(fus) !== null) {
+    const exists = existingFusVersions(family);
+    if (!exists.some((v) => semver.satisfies(v, fus))) {
+      out.push({
+        code: 'NO_FUS_PATH',
+        pointer: '/fus',
+        message: `no FUS ${fus} exists for ${family ?? 'any STM32WB family'} (FUS versions: ${exists.sort(semver.compare).join(', ')}); the board was not read`,
+        remedy: 'Set fus to an existing version, a range, latest or keep.',
+      });
+    }
+  }
+  return out;
+}
