@@ -9,7 +9,7 @@ import { plan, formatPlan } from '../../planner/index.js';
 import { readSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
 import { EXIT } from '../exit-codes.js';
-import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir } from '../session.js';
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, lockDir } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { useColor } from '../output.js';
 
