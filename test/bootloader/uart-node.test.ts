@@ -107,3 +107,17 @@ describe('virtual UART bootloader on the simulator store', () => {
     await link.close();
   });
 });
+
+describe('copro devices: serial ports', () => {
+  it('lists the ports the OS reports, marking ST ones (ST-LINK virtual COM, VID 0483)', async () => {
+    const { listSerialPorts } = await import('../../src/drivers/bootloader/uart/node-serial.js');
+    const ports = await listSerialPorts(async () => [
+      { path: '/dev/ttyACM0', manufacturer: 'STMicroelectronics', serialNumber: '0668FF3', vendorId: '0483', productId: '374b' },
+      { path: '/dev/ttyUSB0', manufacturer: 'FTDI', vendorId: '0403', productId: '6001' },
+    ]);
+    expect(ports).toEqual([
+      { path: '/dev/ttyACM0', description: 'ST serial port (ST-LINK virtual COM / USART bootloader) (STMicroelectronics, serial 0668FF3, 0483:374b)' },
+      { path: '/dev/ttyUSB0', description: 'serial port (FTDI, 0403:6001)' },
+    ]);
+  });
+});

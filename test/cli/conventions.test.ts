@@ -4,9 +4,10 @@
  */
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, ROOT, QUICK_START, makeProject, removeProjects } from './helpers.js';
+import { BIN, ROOT, QUICK_START, makeProject, removeProjects, stripAnsi } from './helpers.js';
 import { describeError, internalErrorText, REPORT_BUG } from '../../src/cli/errors.js';
 import { buildProgram, debugRequested } from '../../src/cli/main.js';
+import { rendererFor, useColor } from '../../src/cli/output.js';
 import { commandTree, completionScript } from '../../src/cli/commands/completion.js';
 
 const env = { ...process.env, NO_COLOR: '1' };
@@ -99,5 +100,36 @@ describe('files in the user\'s tree', () => {
     const status = (await execa('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: p.dir })).stdout;
     expect(status).not.toMatch(/\.copro\//);
     expect(status).toMatch(new RegExp(`\\?\\? ${manifest}`));
+  });
+});
+
+describe('colour', () => {
+  const tty = { isTTY: true, hasColors: () => true } as unknown as NodeJS.WriteStream;
+  const pipe = { isTTY: false } as unknown as NodeJS.WriteStream;
+  it('--no-color wins; then FORCE_COLOR (even into a pipe); then NO_COLOR; then the terminal', () => {
+    expect(useColor({ color: false }, tty, { FORCE_COLOR: '1' })).toBe(false);
+    expect(useColor({}, pipe, { FORCE_COLOR: '1' })).toBe(true);
+    expect(useColor({}, tty, { FORCE_COLOR: '0' })).toBe(false);
+    expect(useColor({}, tty, { NO_COLOR: '1' })).toBe(false);
+    expect(useColor({}, tty, { NO_COLOR: '' })).toBe(true);
+    expect(useColor({}, pipe, {})).toBe(false);
+    expect(useColor({}, tty, {})).toBe(true);
+  });
+  it('animations only on a real, wide, non-CI terminal, whatever colour says', () => {
+    expect(rendererFor({}, { ...tty, columns: 120 } as NodeJS.WriteStream, {})).toBe('default');
+    expect(rendererFor({}, { ...tty, columns: 0 } as NodeJS.WriteStream, {})).toBe('simple');
+    expect(rendererFor({}, { ...tty, columns: 120 } as NodeJS.WriteStream, { CI: 'true' })).toBe('simple');
+    expect(rendererFor({}, pipe, { FORCE_COLOR: '1' })).toBe('simple');
+    expect(rendererFor({ json: true }, tty, {})).toBe('silent');
+  });
+  it('FORCE_COLOR=1 colours a plan printed into a pipe; NO_COLOR=1 does not', async () => {
+    const p = await makeProject();
+    const manifest = await p.useManifest(QUICK_START);
+    const coloured = await p.copro(['plan', manifest, '--simulate'], { env: { FORCE_COLOR: '1', NO_COLOR: undefined } });
+    expect(coloured.exitCode, coloured.all).toBe(0);
+    expect(stripAnsi(coloured.stdout)).not.toBe(coloured.stdout);
+    const plain = await p.copro(['plan', manifest, '--simulate'], { env: { NO_COLOR: '1' } });
+    expect(stripAnsi(plain.stdout)).toBe(plain.stdout);
+    await removeProjects();
   });
 });

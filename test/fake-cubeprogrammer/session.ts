@@ -73,6 +73,8 @@ export class Session {
   /** After a chip reset over USB the tool waits for DFU to re-enumerate; false when it never does. */
   async usbBack(events: SimEvent[]): Promise<boolean> {
     if (this.transport !== 'usb' || !events.some((e) => e.type === 'reset')) return true;
+    // A device that will never re-enumerate is lost now, whatever a wait would report.
+    if (this.board.usbAvailableAtMs === null) return false;
     return (await this.exec({ op: 'awaitUsb', timeoutMs: USB_RECONNECT_TIMEOUT_MS })).outcome.ok;
   }
 
@@ -80,9 +82,13 @@ export class Session {
     return S.verboseFusPolling(this.style, this.transport);
   }
 
-  /** Unknown text: the real tool's words when the USB device does not come back are not in any transcript. */
+  /**
+   * The device stopped answering mid-command. Wording from a v2.10 GUI log over USB DFU (community.st.com
+   * m-p/605983: "Warning: Connection to device 0x495 is lost" / "Disconnected from device."); reconstructed for
+   * the CLI: no CLI transcript shows this moment. Exit code 1 (assumption).
+   */
   lost(): never {
-    this.out.line('Error: Connection to the device is lost');
+    this.out.line(`Warning: Connection to device 0x${this.board.device.deviceId.toString(16)} is lost`, 'Disconnected from device.');
     throw new Stop(1);
   }
 

@@ -13,14 +13,23 @@ export interface DevicesOptions {
   list?: Omit<ListOptions, 'executable'>;
 }
 
-/** The ROM bootloaders copro's own bootloader driver finds on USB (no STM32CubeProgrammer involved). */
+/** The ROM bootloaders copro's own bootloader driver finds on USB, and the serial ports (no STM32CubeProgrammer involved). */
 async function ownListing(): Promise<{ boards: AttachedBoard[]; note?: string }> {
+  const boards: AttachedBoard[] = [];
+  const notes: string[] = [];
   try {
     const { listBootloaderDevices } = await import('../../drivers/bootloader/index.js');
-    return { boards: await listBootloaderDevices() };
+    boards.push(...(await listBootloaderDevices()));
   } catch (e) {
-    return { boards: [], note: `copro's bootloader driver could not list USB devices: ${(e as Error).message}` };
+    notes.push(`copro's bootloader driver could not list USB devices: ${(e as Error).message}`);
   }
+  try {
+    const { listSerialPorts } = await import('../../drivers/bootloader/uart/node-serial.js');
+    boards.push(...(await listSerialPorts()).map((p) => ({ transport: 'uart' as const, serial: p.path, description: p.description })));
+  } catch (e) {
+    notes.push(`copro could not list serial ports: ${(e as Error).message}`);
+  }
+  return notes.length ? { boards, note: notes.join('; ') } : { boards };
 }
 
 export async function devicesCommand(opts: DevicesOptions): Promise<{ output: string; exitCode: number }> {
@@ -34,7 +43,7 @@ export async function devicesCommand(opts: DevicesOptions): Promise<{ output: st
       // No STM32CubeProgrammer, but the bootloader driver (connection.driver: bootloader) needs none.
       if (opts.json) return { output: JSON.stringify({ executable: null, toolVersion: null, boards: own.boards, notes: [err.message] }, null, 2) + '\n', exitCode: EXIT.OK };
       const width = Math.max(...own.boards.map((b) => b.serial.length));
-      const lines = [`found by copro's bootloader driver (STM32CubeProgrammer: ${err.message})`, ...own.boards.map((b) => `USB DFU  ${b.serial.padEnd(width)}  ${b.description}`), '', 'use them with connection.driver: bootloader (port: usb, serial: <serial>)'];
+      const lines = [`found by copro's bootloader driver (STM32CubeProgrammer: ${err.message})`, ...own.boards.map((b) => `${b.transport === 'uart' ? 'UART   ' : 'USB DFU'}  ${b.serial.padEnd(width)}  ${b.description}`), '', 'use them with connection.driver: bootloader (port: usb, serial: <serial>; or port: <serial port>, baudrate: 115200)'];
       return { output: lines.join('\n') + '\n', exitCode: EXIT.OK };
     }
     const remedy = e instanceof DriverError ? e.details.remedy : undefined;
@@ -42,8 +51,8 @@ export async function devicesCommand(opts: DevicesOptions): Promise<{ output: st
     return { output: `copro devices: ${err.message}${remedy ? `\n  fix: ${remedy}` : ''}\n`, exitCode: EXIT.ENVIRONMENT };
   }
   if (own.note) listing.notes.push(own.note);
-  const seen = new Set(listing.boards.filter((b) => b.transport === 'usb').map((b) => b.serial));
-  const extra = own.boards.filter((b) => !seen.has(b.serial));
+  const seen = new Set(listing.boards.filter((b) => b.transport === 'usb' || b.transport === 'uart').map((b) => `${b.transport}:${b.serial}`));
+  const extra = own.boards.filter((b) => !seen.has(`${b.transport}:${b.serial}`));
   if (extra.length) listing = { ...listing, boards: [...listing.boards, ...extra] };
   if (opts.json) {
     return {

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
 import { formatArgv, runCli, type InvokeResult } from './invoke.js';
 import { parseCliOutput, type CliResult, type ConnectHeader } from './parse.js';
-import { finished, problemCode, reportFrom } from './report.js';
+import { classifyErrorText, finished, problemCode, reportFrom } from './report.js';
 import { UID64_ADDRESS, buildBoardState, stackWasRunning } from './state.js';
 
 export type OpKind = 'connect' | 'read' | 'startFus' | 'delete' | 'upgrade' | 'startStack' | 'optionBytes' | 'flash' | 'antiRollback';
@@ -410,6 +410,15 @@ export class CubeProgrammerDriver implements Driver {
 
   /** Output the parser does not know is an error that quotes the line: the driver does not guess. */
   private assertUnderstood(c: { inv: InvokeResult; parsed: CliResult }): void {
+    // A bootloader that stopped answering mid-read is a lost connection, not a tool error (issue 14).
+    const lost = c.parsed.errors.find((e) => classifyErrorText(e) === 'DISCONNECTED');
+    if (lost !== undefined) {
+      throw new DriverError('DISCONNECTED', `${this.describeTarget()} stopped answering during the read: ${JSON.stringify(lost)}`, {
+        transcript: c.inv.stdout,
+        logFile: this.o.logFile,
+        remedy: 'check the cable and BOOT0; power-cycle the board and read its state before running again',
+      });
+    }
     if (c.parsed.unknownLines.length === 0) return;
     throw new DriverError('TOOL_ERROR', `STM32_Programmer_CLI ${this.toolVersion} printed output copro does not understand: ${c.parsed.unknownLines.slice(0, 3).map((l) => JSON.stringify(l)).join(', ')}`, {
       transcript: c.inv.stdout,

@@ -1,7 +1,7 @@
 /** `-l` output: the DFU, ST-LINK and UART sections (cli-transcripts/16, 17). */
 import type { DeviceList, UartListEntry } from './parse-types.js';
 import { parseHex } from '../../domain/hex.js';
-import { NOISE, type Section } from './parse-lines.js';
+import { NOISE, canonical, type Section } from './parse-lines.js';
 
 export interface ListState {
   list: () => DeviceList;
@@ -10,7 +10,8 @@ export interface ListState {
 }
 
 export function parseListLine(line: string, section: Section, st: ListState): boolean {
-  if (NOISE.some((re) => re.test(line))) return true;
+  const canon = canonical(line);
+  if (NOISE.some((re) => re.test(canon))) return true;
   const list = st.list();
   const kv = /^([A-Za-z][\w .-]*?)\s*:\s*(.*)$/.exec(line);
   const key = (kv?.[1] ?? '').toLowerCase().replace(/\s+/g, ' ');

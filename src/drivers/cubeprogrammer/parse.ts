@@ -8,13 +8,13 @@
  * is reported in order; a body line it does not know is reported in `unknownLines` (never guessed at).
  */
 import { parseHex } from '../../domain/hex.js';
-import { BARE_ERRORS, FUS_STATE_NAMES, HEADER_KEYS, NOISE, SUCCESS, cleanLines, parseSizeBytes, type Section } from './parse-lines.js';
+import { BARE_ERRORS, FUS_STATE_NAMES, HEADER_KEYS, NOISE, canonical, cleanLines, parseSizeBytes, successOf, warningIsFailure, type Section } from './parse-lines.js';
 import { parseListLine, type ListState } from './parse-list.js';
 import type { CliResult, ConnectHeader, DeviceList, OptionBytesDisplay, OptionByteField, ParseOptions, ParseProblem, R32Block } from './parse-types.js';
 import { checkMeaning, fusStatusKnown } from './parse-checks.js';
 
 export * from './parse-types.js';
-export { cleanLines, parseSizeBytes } from './parse-lines.js';
+export { canonical, cleanLines, parseSizeBytes, successOf, warningIsFailure } from './parse-lines.js';
 
 /** Header fields that have one value per connection: a second, different value is a contradiction. */
 const SINGLE_VALUED: ReadonlyArray<keyof ConnectHeader> = ['serial', 'deviceId', 'flashSizeBytes', 'deviceName', 'revisionId', 'probeFirmware', 'bootloaderVersion', 'serialPort'];
@@ -103,6 +103,12 @@ export function parseCliOutput(text: string, options: ParseOptions = {}): CliRes
     }
 
     const warn = /^Warning\s*:\s*(.*)$/i.exec(line);
+    if (warn && warningIsFailure(warn[1] ?? '')) {
+      // The words say a failure, whatever the prefix (Warning vs Error differs between versions).
+      addError((warn[1] ?? '').trim());
+      openError = undefined;
+      continue;
+    }
     if (warn) {
       openError = undefined;
       r.events.push({ kind: 'warning', text: (warn[1] ?? '').trim() });
@@ -144,7 +150,8 @@ export function parseCliOutput(text: string, options: ParseOptions = {}): CliRes
       section = 'body';
     }
 
-    const fus = /^(?:FUS|RSS) (state|status) is (\S+)$/i.exec(line);
+    const canon = canonical(line);
+    const fus = /^(?:FUS|RSS) (state|status) is (\S+)$/i.exec(canon);
     if (fus) {
       openError = undefined;
       // Early versions said `RSS state is RSS_IDLE` for `FUS state is FUS_IDLE`.
@@ -200,11 +207,11 @@ export function parseCliOutput(text: string, options: ParseOptions = {}): CliRes
       continue;
     }
 
-    const success = SUCCESS.find(([re]) => re.test(line));
+    const success = successOf(line);
     if (success) {
       openError = undefined;
-      r.successes.push(success[1]);
-      r.events.push({ kind: 'success', success: success[1], text: line });
+      r.successes.push(success);
+      r.events.push({ kind: 'success', success, text: line });
       continue;
     }
 
@@ -213,7 +220,7 @@ export function parseCliOutput(text: string, options: ParseOptions = {}): CliRes
       continue;
     }
 
-    if (BARE_ERRORS.some((re) => re.test(line))) {
+    if (BARE_ERRORS.some((re) => re.test(canon))) {
       addError(line);
       continue;
     }
@@ -224,7 +231,7 @@ export function parseCliOutput(text: string, options: ParseOptions = {}): CliRes
       continue;
     }
 
-    if (NOISE.some((re) => re.test(line))) {
+    if (NOISE.some((re) => re.test(canon))) {
       openError = undefined;
       continue;
     }

@@ -5,7 +5,7 @@
  */
 import { fusErrorByCliStatus } from '../../domain/fus.js';
 import type { DriverErrorCode, OperationReport } from '../driver.js';
-import type { CliEvent, CliResult, ParseProblem } from './parse.js';
+import { canonical, type CliEvent, type CliResult, type ParseProblem } from './parse.js';
 
 export function eventText(e: CliEvent): string {
   switch (e.kind) {
@@ -25,7 +25,13 @@ export function eventText(e: CliEvent): string {
 }
 
 /** The DriverErrorCode an `Error:` line means. Unknown text is TOOL_ERROR, never a guess at something more specific. */
-export function classifyErrorText(text: string): DriverErrorCode {
+export function classifyErrorText(printed: string): DriverErrorCode {
+  // Classified on the canonical wording: padding and punctuation differ between versions, the meaning does not.
+  const text = canonical(printed);
+  // The bootloader or the probe stopped answering mid-command: a lost connection, not a tool error
+  // (v2.10 `Connection to device 0x495 is lost`, community.st.com m-p/605983; UART acknowledgement timeouts,
+  // community.st.com m-p/167616).
+  if (/Connection to (?:the )?device(?: 0x[0-9a-f]+)? is lost|connection (?:was )?lost|Timeout error occur+ed while waiting for acknowledgement|No response from target/i.test(text)) return 'DISCONNECTED';
   if (/No STM32 target found|Unable to get core ID|No ST-?Link detected|DEV_CONNECT_ERR|Activating device: KO|No (USB|DFU) device|device not found/i.test(text)) return 'NO_TARGET';
   if (/not authentic|IMG_NOT_AUTHENTIC|IMAGE_NOT_AUTHENTIC/i.test(text)) return 'NOT_AUTHENTIC';
   if (/IMG_NOT_FOUND|IMAGE_NOT_FOUND|no image found/i.test(text)) return 'IMG_NOT_FOUND';

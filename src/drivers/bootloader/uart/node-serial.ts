@@ -58,10 +58,17 @@ export interface SerialPortInfo {
   description: string;
 }
 
-/** Serial ports the OS reports (`copro devices`); ST-LINK virtual COM ports are marked. */
-export async function listSerialPorts(): Promise<SerialPortInfo[]> {
-  const { SerialPort } = await import('serialport');
-  const ports = await SerialPort.list();
+interface PortListing {
+  path: string;
+  manufacturer?: string | undefined;
+  serialNumber?: string | undefined;
+  vendorId?: string | undefined;
+  productId?: string | undefined;
+}
+
+/** Serial ports the OS reports (`copro devices`); ST serial ports (VID 0483: ST-LINK virtual COM) are marked. */
+export async function listSerialPorts(list?: () => Promise<PortListing[]>): Promise<SerialPortInfo[]> {
+  const ports = list ? await list() : await (await import('serialport')).SerialPort.list();
   return ports.map((p) => {
     const st = p.vendorId?.toLowerCase() === '0483';
     const what = [p.manufacturer, p.serialNumber ? `serial ${p.serialNumber}` : undefined, p.vendorId && p.productId ? `${p.vendorId}:${p.productId}` : undefined].filter(Boolean).join(', ');

@@ -10,6 +10,36 @@ import { readSimulatedBoard, resetBoard, listSimulatedBoards, firstOrDefaultBoar
 import { viewImage } from '../../simulator/image-view.js';
 import { bootloaderLine, type LineSettings } from './an3155.js';
 import { StoreBoardAccess } from '../virtual/node.js';
+import type { BoardAccess, BoardChange } from '../virtual/board-access.js';
+import type { SimBoard } from '../../../generated/sim-board.js';
+
+/**
+ * The store, read at most every `ttlMs` for the bootloader's many small reads (a Write/Read Memory frame
+ * asks for the board several times; a stack image is ~1,000 frames each way). Every change still goes
+ * through the store under its lock, and refreshes the cache. Measured: the UART rescue case over the store
+ * spent most of its time re-reading and validating the board file.
+ */
+export class CachedBoardAccess implements BoardAccess {
+  private cached: { at: number; value: { board: SimBoard; busyUntilWall: number } } | undefined;
+  constructor(
+    private readonly inner: BoardAccess,
+    private readonly ttlMs = 50,
+  ) {}
+  get speed(): number {
+    return this.inner.speed;
+  }
+  async peek(): Promise<{ board: SimBoard; busyUntilWall: number }> {
+    const now = Date.now();
+    if (this.cached && now - this.cached.at < this.ttlMs) return this.cached.value;
+    const value = await this.inner.peek();
+    this.cached = { at: now, value };
+    return value;
+  }
+  async transact<T>(fn: (board: SimBoard) => BoardChange<T>): Promise<T> {
+    this.cached = undefined;
+    return this.inner.transact(fn);
+  }
+}
 import { createVirtualUart, withUartAttachment, type VirtualUart } from './virtual.js';
 import type { VirtualAn3155, VirtualUartFault } from './virtual-device.js';
 
@@ -32,7 +62,7 @@ export async function simulatedUart(o: SimulatedUartOptions): Promise<VirtualUar
   else if (!(await listSimulatedBoards(o.dir)).includes(serial)) await resetBoard(o.dir, undefined, serial);
   const board = await readSimulatedBoard(o.dir, serial);
   if (!board.device.attachments.some((a) => a.transport === 'uart')) await writeSimulatedBoard(o.dir, withUartAttachment(board, o.port));
-  const access = new StoreBoardAccess(o.dir, serial, o.speed);
+  const access = new CachedBoardAccess(new StoreBoardAccess(o.dir, serial, o.speed));
   const pace = o.speed >= 1000 ? undefined : (ms: number) => new Promise<void>((r) => setTimeout(r, ms / o.speed));
   const v = createVirtualUart({ access, view: (b) => viewImage(b), line: bootloaderLine(o.baudRate), faults: o.faults ?? [], ...(pace ? { pace } : {}) });
   // Plugging the adapter in powers a board that had lost power (FUS resumes what a cut interrupted).

@@ -28,8 +28,8 @@ import type { BootloaderTarget, TargetResult } from './chip-target.js';
 
 /** Faults of the device and its wire (not of the chip model). `command` limits one to a command code. */
 export type VirtualUartFault =
-  | { kind: 'corrupt-reply'; command?: number }
-  | { kind: 'drop-reply'; command?: number }
+  | { kind: 'corrupt-reply'; command?: number; skip?: number }
+  | { kind: 'drop-reply'; command?: number; skip?: number }
   | { kind: 'stall'; command?: number }
   | { kind: 'no-return' }
   | { kind: 'unplug-mid-write'; afterFrames: number };
@@ -196,6 +196,12 @@ export class VirtualAn3155 {
   private takeFault<K extends VirtualUartFault['kind']>(kind: K, command?: number): Extract<VirtualUartFault, { kind: K }> | undefined {
     const i = this.faults.findIndex((f) => f.kind === kind && (!('command' in f) || f.command === undefined || f.command === command));
     if (i < 0) return undefined;
+    const f = this.faults[i]!;
+    // `skip`: let that many matching replies through first.
+    if ('skip' in f && f.skip) {
+      this.faults[i] = { ...f, skip: f.skip - 1 } as VirtualUartFault;
+      return undefined;
+    }
     return this.faults.splice(i, 1)[0] as Extract<VirtualUartFault, { kind: K }>;
   }
 
