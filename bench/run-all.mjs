@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BENCH_DIR, RESULTS_DIR, machine, printTable, round, writeJsonAtomic } from './lib/common.mjs';
 
-const BENCHMARKS = ['startup', 'identify', 'connections', 'overhead', 'fleet'];
+const BENCHMARKS = ['startup', 'identify', 'connections', 'overhead', 'fleet', 'bootloader'];
 
 function runScript(name) {
   return new Promise((resolve) => {

@@ -1,6 +1,9 @@
 /** Turns any error into the message a person needs and copro's documented exit code. */
 import { EXIT } from './exit-codes.js';
 
+/** Driver error codes that say the environment is wrong (no tool, no board, an interface that cannot do it): exit 5, in every command. */
+export const ENVIRONMENT_ERROR_CODES: readonly string[] = ['NO_TARGET', 'UNSUPPORTED', 'NOT_FOUND', 'TOOL_NOT_FOUND', 'BOARD_LOCKED'];
+
 /** How to report a bug: said with every internal error, never a stack trace unless asked for. */
 export const REPORT_BUG = 'this is a bug in copro: please report it with the command you ran and the output of `copro version`';
 
@@ -21,7 +24,7 @@ export function describeError(e: unknown, opts: { debug?: boolean } = {}): { tex
     case 'BoardLockedError':
       return { text: `copro: ${err.message}\n`, exitCode: EXIT.ENVIRONMENT };
     case 'DriverError': {
-      const env = ['NO_TARGET', 'UNSUPPORTED', 'NOT_FOUND', 'TOOL_NOT_FOUND'].includes(err.code ?? '');
+      const env = ENVIRONMENT_ERROR_CODES.includes(err.code ?? '');
       const extra = [err.details?.remedy ? `  remedy: ${err.details.remedy}` : '', err.details?.logFile ? `  transcript: ${err.details.logFile}` : ''].filter(Boolean).join('\n');
       return { text: `copro: ${err.message}\n${extra ? extra + '\n' : ''}`, exitCode: env ? EXIT.ENVIRONMENT : EXIT.BOARD_FAILED };
     }

@@ -2,15 +2,48 @@
  * The `copro` command line: commander wiring, option parsing, exit codes and output only. Every
  * decision is made by the library (manifest, images, planner, runner); this file just connects them.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { EXIT } from './exit-codes.js';
 import { CliError } from './cli-error.js';
+import { parseSerialList } from './serials.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** `--concurrency`, `--count`: a whole number from 1 (commander reports the error; exit 4). */
+export function positiveInt(max: number) {
+  return (v: string): number => {
+    const n = /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}, got ${JSON.stringify(v)}.`);
+    return n;
+  };
+}
+
+/** `--wait-lock`: seconds, 0 (do not wait) up to a day. */
+export function seconds(v: string): number {
+  const n = /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n < 0 || n > 86_400) throw new InvalidArgumentError(`expected seconds (0 to 86400), got ${JSON.stringify(v)}.`);
+  return n;
+}
+
+/** `--serial a,b`: checked here (blank or malformed is invalid input); duplicates after case folding in boards.ts. */
+function serialList(v: string): string {
+  try {
+    parseSerialList(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.replace(/^--serial /, ''));
+  }
+  return v;
+}
+
+function oneSerial(v: string): string {
+  const one = serialList(v);
+  if (one.split(',').length !== 1) throw new InvalidArgumentError(`one serial number, got ${JSON.stringify(v)}.`);
+  return one.trim();
 }
 
 const examples = (lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -28,7 +61,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--simulate', 'use the simulated board (.copro/sim/) instead of STM32CubeProgrammer')
       .option('--cubeprogrammer <path>', 'path to STM32_Programmer_CLI')
       .option('--port <port>', 'usb1, swd, or a serial device (overrides the manifest)')
-      .option('--serial <sn[,sn...]>', 'probe or DFU serial number(s) of the board(s)')
+      .option('--serial <sn[,sn...]>', 'probe or DFU serial number(s) of the board(s)', serialList)
       .option('--no-color', 'no colours or animations (also NO_COLOR=1)');
 
   boardOptions(
@@ -52,8 +85,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--json', 'print newline-delimited JSON events (schemas/events.schema.json)')
       .option('--junit <file>', 'write a JUnit XML report (one test case per board and step)')
       .option('--all', 'provision every attached board')
-      .addOption(new Option('--concurrency <n>', 'boards provisioned at once').default(4).argParser((v) => Number.parseInt(v, 10)))
-      .option('--wait-lock <seconds>', 'wait this long for a board another copro is provisioning', (v) => Number.parseFloat(v), 0)
+      .addOption(new Option('--concurrency <n>', 'boards provisioned at once').default(4).argParser(positiveInt(64)))
+      .option('--wait-lock <seconds>', 'wait this long for a board another copro is provisioning', seconds, 0)
       .option('--update-lock', 'accept images whose sha256 differs from copro.lock, and rewrite it')
       .addHelpText('after', examples(['copro apply manifests/nucleo-wb55-ble.yaml --simulate', 'copro apply copro.yaml --yes --junit report.xml', 'copro apply fleet.yaml --all --concurrency 8 --json > events.ndjson'])),
   ).action(async (manifest: string, opts) => setExit(await (await import('./commands/apply.js')).applyCommand(manifest, opts)));
@@ -115,7 +148,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--simulate', 'check the simulated board')
     .option('--cubeprogrammer <path>', 'path to STM32_Programmer_CLI')
     .option('--port <port>', 'usb1, swd, or a serial device')
-    .option('--serial <sn>', 'probe or DFU serial number')
+    .option('--serial <sn>', 'probe or DFU serial number', oneSerial)
     .option('--full', 'also read the board\'s FUS and stack; over USB DFU / UART this starts FUS and the stack again (two chip resets); over SWD it runs CubeProgrammer\'s FUS operator (overwrites the application\'s first 8 KB, sets nSWboot0=0)')
     .addHelpText('after', examples(['copro doctor', 'copro doctor copro.yaml', 'copro doctor --simulate', 'copro doctor --full   # resets the chip to read FUS']))
     .action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(manifest, opts)));
@@ -143,22 +176,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('reset')
     .description('Put the simulated board back to the default (FUS 0.5.3, no stack) or to a saved state.')
     .option('--state <snapshot.json>', 'a board state snapshot (schemas/board-state.schema.json)')
-    .option('--serial <sn>', 'which board (default: the default board)')
-    .option('--count <n>', 'create this many boards (a fleet)', (v) => Number.parseInt(v, 10))
+    .option('--serial <sn>', 'which board (default: the default board)', oneSerial)
+    .option('--count <n>', 'create this many boards (a fleet)', positiveInt(1024))
     .addHelpText('after', examples(['copro sim reset', 'copro sim reset --state test/fixtures/fus-1.2.0-ble-1.13.json', 'copro sim reset --count 8']))
     .action(async (opts) => setExit(await (await import('./commands/sim.js')).simResetCommand(opts)));
   sim
     .command('fault')
     .argument('[spec]', 'power-loss@download:<0-100> | power-loss@install | power-loss@delete | power-loss@reset | unplug@... | hung-cli | usb-late:<s> | usb-gone | corrupt-option-bytes | exit-0-after-error | fus-053-not-authentic-quirk (suffix ! = every time)', '')
     .description('Arm a fault on the simulated board, to rehearse what copro does when it happens.')
-    .option('--serial <sn>', 'which board')
+    .option('--serial <sn>', 'which board', oneSerial)
     .option('--clear', 'remove every armed fault')
     .addHelpText('after', examples(['copro sim fault power-loss@install', 'copro sim fault usb-late:8', 'copro sim fault --clear']))
     .action(async (spec: string, opts) => setExit(await (await import('./commands/sim.js')).simFaultCommand(spec, opts)));
   sim
     .command('show')
     .description('Print the simulated board\'s full model (flash regions, option bytes, FUS) as JSON.')
-    .option('--serial <sn>', 'which board')
+    .option('--serial <sn>', 'which board', oneSerial)
     .addHelpText('after', examples(['copro sim show', 'copro sim show --serial 207F38933036']))
     .action(async (opts) => setExit(await (await import('./commands/sim.js')).simShowCommand(opts)));
 
@@ -181,8 +214,65 @@ export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream, exit: () => v
   });
 }
 
+const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * The tool processes copro starts die with it, for every ending copro can observe. A command that stops
+ * gracefully (apply: ends the tool, names the step in flight) installs its own listener; otherwise (reading,
+ * listing, planning, before apply's listener exists) the tools are ended here and copro exits 130. SIGKILL
+ * cannot be observed: the board lock then records the tool, and the next run waits for it (src/runner/lock.ts).
+ */
+function installProcessGuards(): () => void {
+  // After SIGHUP the terminal is gone: writing to it fails (EIO/EPIPE), which must not turn a clean stop into a crash.
+  const ignore = () => undefined;
+  const fallback = (sig: NodeJS.Signals) => {
+    if (process.listenerCount(sig) > 1) return; // the command's own handler stops gracefully
+    void import('../drivers/cubeprogrammer/invoke.js').then(({ killAllTools }) => {
+      killAllTools();
+      try {
+        process.stderr.write(`\ncopro: ${sig}: stopped${sig === 'SIGHUP' ? ' (terminal closed)' : ''}; the tool was ended\n`);
+      } catch {
+        /* no terminal */
+      }
+      process.exit(EXIT.INTERRUPTED);
+    });
+  };
+  const onFatal = (e: unknown) => {
+    void import('../drivers/cubeprogrammer/invoke.js').then(({ killAllTools }) => {
+      killAllTools();
+      try {
+        process.stderr.write(`copro: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      } catch {
+        /* no terminal */
+      }
+      process.exit(EXIT.INTERNAL);
+    });
+  };
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
+  for (const s of FATAL_SIGNALS) process.on(s, fallback);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
+  return () => {
+    for (const s of FATAL_SIGNALS) process.off(s, fallback);
+    process.off('uncaughtException', onFatal);
+    process.off('unhandledRejection', onFatal);
+    process.stdout.off('error', ignore);
+    process.stderr.off('error', ignore);
+  };
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  const removeGuards = installProcessGuards();
+  try {
+    return await runMain(argv);
+  } finally {
+    removeGuards();
+  }
+}
+
+async function runMain(argv: string[]): Promise<number> {
   let code: number = EXIT.OK;
   for (const s of [process.stdout, process.stderr]) endQuietlyOnClosedPipe(s, () => process.exit(process.exitCode ?? code));
   const program = buildProgram((c) => {

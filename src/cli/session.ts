@@ -184,6 +184,13 @@ export interface OpenOptions {
   access: BoardAccess;
   /** Default: the manifest's, as resolveSession saw it (cubeprogrammer when there is none). */
   driver?: DriverKind;
+  /** Told when each tool process starts and ends: the board lock records them (src/runner/lock.ts). */
+  onChild?: { started(pid: number): void; ended(pid: number): void };
+}
+
+/** The board lock as the driver's tool-process observer. */
+export function lockObserver(lock: { addChild(pid: number): void; removeChild(pid: number): void } | undefined): OpenOptions['onChild'] {
+  return lock ? { started: (pid) => lock.addChild(pid), ended: (pid) => lock.removeChild(pid) } : undefined;
 }
 
 /** Opens a driver for one board. The simulator is in-process; the real driver runs STM32_Programmer_CLI. */
@@ -225,5 +232,6 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
     logFile,
     allowStandInImages: process.env.COPRO_ALLOW_STANDIN_IMAGES === '1',
     access: o.access,
+    ...(o.onChild ? { onChild: o.onChild } : {}),
   });
 }

@@ -26,7 +26,8 @@ export type PlanFn = (input: { state: BoardState; target: Target; images: readon
 export interface BoardSpec {
   serial: string;
   name?: string;
-  open: () => Promise<Driver>;
+  /** Opens the board's driver once its lock is held (the lock records the tool processes the driver starts). */
+  open: (lock?: BoardLock) => Promise<Driver>;
 }
 
 export type BoardResultKind = 'provisioned' | 'up-to-date' | 'refused' | 'failed' | 'planned' | 'interrupted';
@@ -95,7 +96,7 @@ async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
   try {
     p.lock = await acquireBoardLock(o.lockDir, spec.serial, { waitMs: o.waitLockMs, signal: o.signal, onWait: o.log });
     if (p.lock.recoveredFrom) o.log?.(`board ${spec.serial}: recovered a stale lock left by pid ${p.lock.recoveredFrom.pid} (${p.lock.recoveredFrom.command})`);
-    p.driver = await spec.open();
+    p.driver = await spec.open(p.lock);
     const swdLoss = await swdReadWouldDestroyApplication(p.driver, o.target, o.signal);
     if (swdLoss) {
       p.result = finish(p, o, { result: 'refused', error: `SWD_APPLICATION_LOSS: ${swdLoss}`, errorCode: 'SWD_APPLICATION_LOSS' });

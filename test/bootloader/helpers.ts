@@ -22,9 +22,11 @@ export function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'copro-bl-'));
 }
 
-export async function bootloaderDriver(dir: string, serial: string, o: { faults?: UsbFault[]; logFile?: string } = {}) {
-  const { usb, chip } = await openVirtualDfu({ dir, serial, speed: SPEED, faults: o.faults ?? [] });
-  const driver = await createBootloaderDriver({ port: 'usb', serial, simulated: true, simDir: dir, speed: SPEED, usb, logFile: o.logFile ?? path.join(dir, 'transcript.log'), reconnectTimeoutMs: 30_000, fusTimeoutMs: 120_000 });
+export async function bootloaderDriver(dir: string, serial: string, o: { faults?: UsbFault[]; logFile?: string; speed?: number } = {}) {
+  const speed = o.speed ?? SPEED;
+  const { usb, chip } = await openVirtualDfu({ dir, serial, speed, faults: o.faults ?? [] });
+  // Timeouts: the driver's defaults for a simulated clock (at least 2 s / 5 s of real time).
+  const driver = await createBootloaderDriver({ port: 'usb', serial, simulated: true, simDir: dir, speed, usb, logFile: o.logFile ?? path.join(dir, 'transcript.log') });
   return { driver, usb, chip };
 }
 

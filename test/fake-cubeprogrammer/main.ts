@@ -19,6 +19,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registerInvocation } from './overlap.js';
 import { simSpeed, defaultSimDir, listSimulatedBoards, readSimulatedBoard, lockBoard, advanceClock, consumeFault, hasFault, resetBoard, type SimContext } from '../../src/drivers/simulator/index.js';
 import { parseArgs, ArgsError, type Parsed } from './args.js';
 import { runCommand } from './commands.js';
@@ -101,7 +102,12 @@ async function run(parsed: Parsed, out: Output, style: S.Style, io: FakeIo): Pro
     else out.line(`Error: Cannot open port ${c.port}`); // unknown text
     return 1;
   }
-  const release = await lockBoard(dir, picked.serial);
+  // Overlap is recorded, not hidden: see overlap.ts (the store lock below keeps the board file whole only).
+  const unregister = await registerInvocation(dir, picked.serial, parsed.commands.map((cmd) => cmd.kind));
+  const release = await lockBoard(dir, picked.serial).catch(async (e: unknown) => {
+    await unregister();
+    throw e;
+  });
   try {
     let board = advanceClock(await readSimulatedBoard(dir, picked.serial), Date.now(), speed);
     board.counters = { ...board.counters, cliProcesses: board.counters.cliProcesses + 1 };
@@ -139,6 +145,7 @@ async function run(parsed: Parsed, out: Output, style: S.Style, io: FakeIo): Pro
     }
   } finally {
     await release();
+    await unregister();
   }
 }
 

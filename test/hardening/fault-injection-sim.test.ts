@@ -100,7 +100,7 @@ describe('a board that cannot be read is still reported', () => {
     b = await readBoard(p.simDir, 'GONE01');
     expect(b.usbAvailableAtMs).toBeNull();
     const r = await runCli(['apply', manifest, '--simulate', '--yes', '--json', '--serial', 'GONE01'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(5); // issue 13: a board that cannot be reached is the environment (exit 5), in apply as in plan
     const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; board: string });
     expect(events.some((e) => e.type === 'step-failed' && e.board === 'GONE01')).toBe(true);
     expect(events.filter((e) => e.type === 'board-finished' && e.board === 'GONE01')).toHaveLength(1);

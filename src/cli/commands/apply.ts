@@ -8,7 +8,8 @@ import { EventLog, fanOut, ndjsonSink, stamp } from '../../runner/events.js';
 import { junitFromEvents } from '../../runner/junit.js';
 import { checkPlansAgainstLock } from '../../runner/lockfile.js';
 import { EXIT } from '../exit-codes.js';
-import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, lockDir } from '../session.js';
+import { ENVIRONMENT_ERROR_CODES } from '../errors.js';
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, lockDir, lockObserver } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { rendererFor, useColor } from '../output.js';
 import type { Plan } from '../../planner/types.js';
@@ -44,8 +45,10 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
     process.stderr.write('\ncopro: interrupting: stopping the tool, then reporting where each board is (Ctrl-C again to leave at once)\n');
     abort.abort();
   };
+  // SIGHUP (the terminal or SSH session closed) is a stop like SIGTERM: the tool is ended, the step in flight named, exit 130.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   const conn = s.loaded.manifest.connection;
   emit(stamp({ type: 'run-started', board: '-', manifest: s.loaded.file, boards: boards.map((b) => b.serial), driver: s.simulated ? 'simulator' : 'cubeprogrammer', dryRun: opts.dryRun === true }));
   let results: BoardResult[];
@@ -54,7 +57,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
       boards.map((b) => ({
         serial: b.serial,
         name: b.name,
-        open: () => openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs'), access: 'full' }),
+        open: (lock) => openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs'), onChild: lockObserver(lock), access: 'full' }),
       })),
       {
         target: s.target,
@@ -103,6 +106,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
   const code = exitCodeOf(results, abort.signal.aborted);
   const ok = results.filter((r) => r.result === 'provisioned' || r.result === 'up-to-date' || r.result === 'planned').length;
@@ -119,8 +123,11 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
 export function exitCodeOf(results: readonly BoardResult[], interrupted: boolean): number {
   if (interrupted || results.some((r) => r.result === 'interrupted')) return EXIT.INTERRUPTED;
   const failed = results.filter((r) => r.result === 'failed');
-  if (failed.some((r) => r.errorCode !== 'BOARD_LOCKED')) return EXIT.BOARD_FAILED;
-  if (failed.length > 0) return EXIT.ENVIRONMENT; // only locked boards: documented as an environment problem
+  // The exit code table of every command (src/cli/errors.ts): a board that could not be reached or locked before
+  // anything ran (no plan yet), or a missing tool, is the environment (5); a failure once steps ran is the board (1).
+  const environment = (r: BoardResult) => r.plan === undefined && ENVIRONMENT_ERROR_CODES.includes(r.errorCode ?? '');
+  if (failed.some((r) => !environment(r))) return EXIT.BOARD_FAILED;
+  if (failed.length > 0) return EXIT.ENVIRONMENT;
   if (results.some((r) => r.result === 'refused')) return EXIT.REFUSED;
   if (results.some((r) => r.errorCode === 'NOT_CONFIRMED')) return EXIT.NOT_CONFIRMED;
   return EXIT.OK;

@@ -16,7 +16,7 @@ import { FUS_INFO_TABLE, FUS_INFO_VALID_KEY } from '../../domain/fus.js';
 import { wordAt } from './parse.js';
 import { createHash } from 'node:crypto';
 import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
-import { formatArgv, runCli, type InvokeResult } from './invoke.js';
+import { formatArgv, runCli, type InvokeResult, type ToolChildObserver } from './invoke.js';
 import { parseCliOutput, type CliResult, type ConnectHeader } from './parse.js';
 import { classifyErrorText, finished, problemCode, reportFrom } from './report.js';
 import { UID64_ADDRESS, buildBoardState, stackWasRunning } from './state.js';
@@ -62,6 +62,8 @@ export interface CubeProgrammerDriverOptions {
   /** From the `--version` banner, when already known. */
   toolVersion?: string;
   reconnect?: Partial<ReconnectPolicy>;
+  /** Told when each tool process starts and ends (the board lock records them). */
+  onChild?: ToolChildObserver;
   /** Injected in tests. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
@@ -353,7 +355,7 @@ export class CubeProgrammerDriver implements Driver {
     for (let attempt = 1; ; attempt++) {
       if (opts.signal?.aborted) throw new DriverError('ABORTED', `interrupted before: ${formatArgv([this.o.executable, ...args])}`);
       progress(opts, { phase: attempt === 1 ? phaseOf(kind) : 'reconnect', message: formatArgv(['STM32_Programmer_CLI', ...args]) });
-      const inv = await runCli({ executable: this.o.executable, args, env: this.o.env, timeoutMs: this.timeoutFor(kind), logFile: this.o.logFile, signal: opts.signal });
+      const inv = await runCli({ executable: this.o.executable, args, env: this.o.env, timeoutMs: this.timeoutFor(kind), logFile: this.o.logFile, signal: opts.signal, onChild: this.o.onChild });
       // The board named by --serial, or else the one the first call reached: another one answering is never "the board".
       const expected = this.o.serial ?? this.header?.serial;
       const parsed = parseCliOutput(inv.stdout, expected ? { serial: expected } : {});

@@ -22,6 +22,13 @@ export interface InvokeOptions {
   signal?: AbortSignal;
   /** Grace between SIGTERM and SIGKILL. */
   forceKillAfterMs?: number;
+  /** Told (synchronously) when the tool process starts and when its whole process group has ended: the board lock records it. */
+  onChild?: ToolChildObserver;
+}
+
+export interface ToolChildObserver {
+  started(pid: number): void;
+  ended(pid: number): void;
 }
 
 export interface InvokeResult {
@@ -56,16 +63,24 @@ export async function invokeCli(o: InvokeOptions): Promise<InvokeResult> {
   });
   const pid = child.pid;
   // A detached child would outlive us if this process exits first: take it down with us.
-  if (pid !== undefined) trackLive(pid, ownGroup);
+  if (pid !== undefined) {
+    trackLive(pid, ownGroup);
+    o.onChild?.started(pid);
+  }
   let result;
   try {
     result = await child;
   } finally {
-    if (pid !== undefined) live.delete(pid);
+    if (pid !== undefined) {
+      // The call is over only when nothing of it runs any more (the tool's own children included): the next
+      // call, or the next copro after the lock is released, must never find a straggler on the board.
+      await reapGroup(pid, ownGroup);
+      live.delete(pid);
+      o.onChild?.ended(pid);
+    }
   }
   const timedOut = result.timedOut === true;
   const aborted = result.isCanceled === true;
-  if (timedOut || aborted) killTree(pid, ownGroup);
   const out: InvokeResult = {
     argv,
     stdout: typeof result.all === 'string' ? result.all : String(result.stdout ?? ''),
@@ -112,9 +127,41 @@ function trackLive(pid: number, ownGroup: boolean): void {
   live.set(pid, ownGroup);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const [p, g] of live) killTree(p, g);
-  });
+  process.once('exit', killAllTools);
+}
+
+/** Ends every tool process (group) this copro started and that still runs: on exit, fatal signals, uncaught errors. */
+export function killAllTools(): number {
+  let n = 0;
+  for (const [p, g] of live) {
+    killTree(p, g);
+    n++;
+  }
+  return n;
+}
+
+/** Tool processes of this copro still running. */
+export function liveToolCount(): number {
+  return live.size;
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** After the tool exited (or was killed), its process group must be empty: kill what is left and wait for it (bounded). */
+async function reapGroup(pid: number, ownGroup: boolean): Promise<void> {
+  if (!ownGroup) return;
+  const until = Date.now() + 5000;
+  while (groupAlive(pid) && Date.now() < until) {
+    killTree(pid, true);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function killTree(pid: number | undefined, ownGroup: boolean): void {

@@ -200,6 +200,11 @@ export class VirtualChip {
     return ok(ms);
   }
 
+  private allProgrammed(flashBase: number, pageSize: number, start: number, end: number): boolean {
+    for (let base = flashBase + Math.floor((start - flashBase) / pageSize) * pageSize; base < end; base += pageSize) if (!this.overlay.has(base)) return false;
+    return true;
+  }
+
   private bytesOf(start: number, end: number, pageSize: number, flashBase: number): Uint8Array {
     const out = new Uint8Array(end - start).fill(0xff);
     for (let a = start; a < end; a++) {
@@ -261,6 +266,10 @@ export class VirtualChip {
       return ok(ms, out);
     }
     if (!inFlash && !(address >= SRAM.start && end <= SRAM.end)) return failed('address', `0x${address.toString(16)}..0x${end.toString(16)} is not readable through the bootloader`, ms);
+    if (inFlash && board.cpu2 !== 'safeboot' && end <= secureStart(board) && this.allProgrammed(d.flashBase, d.pageSize, address, end)) {
+      // Every byte is in pages this host erased or programmed: the bytes are known here, the model adds nothing.
+      return ok(ms, this.bytesOf(address, end, d.pageSize, d.flashBase));
+    }
     // Whole 32-bit words from the model, then the programmed flash bytes over them.
     const first = address & ~3;
     const words = Math.ceil((end - first) / 4);

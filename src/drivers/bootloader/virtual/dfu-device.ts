@@ -348,6 +348,7 @@ export class VirtualDfuDevice implements UsbDeviceLike {
         if (!fusPointer && !inAlt && !extra) return { ok: false, failure: 'target', message: `address 0x${p.address.toString(16)} is not in alternate setting ${this.alt}`, ms: 0 };
         await this.chip.flush();
         this.pointer = p.address;
+        this.chip.modelledMs += 1;
         return { ok: true, ms: 1 };
       }
       case 'erase':

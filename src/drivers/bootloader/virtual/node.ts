@@ -3,7 +3,8 @@
  * `copro sim show / fault / reset` see what the virtual device did, and the bytes FUS would find are
  * identified with copro's own footer parser.
  */
-import { withBoard, readSimulatedBoard, listSimulatedBoards, resetBoard, firstOrDefaultBoard, viewImage, type SimBoard } from '../../simulator/index.js';
+import { stat } from 'node:fs/promises';
+import { withBoard, readSimulatedBoard, boardFile, listSimulatedBoards, resetBoard, firstOrDefaultBoard, viewImage, type SimBoard } from '../../simulator/index.js';
 import { advanced, type BoardAccess, type BoardChange } from './board-access.js';
 import { VirtualChip } from './chip.js';
 import { VirtualUsb, parseUsbFault, type UsbFault } from './dfu-device.js';
@@ -15,9 +16,18 @@ export class StoreBoardAccess implements BoardAccess {
     readonly speed: number,
   ) {}
 
+  private cached: { key: string; board: SimBoard } | undefined;
+
+  /** Reads the board; an unchanged file (same mtime and size) is not parsed and validated again (one read per USB request). */
   async peek(): Promise<{ board: SimBoard; busyUntilWall: number }> {
-    const b = await readSimulatedBoard(this.dir, this.serial);
-    return { board: advanced(b, Date.now(), this.speed), busyUntilWall: b.clock.wallAt };
+    const st = await stat(boardFile(this.dir, this.serial)).catch(() => undefined);
+    const key = st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
+    let b = key && this.cached?.key === key ? this.cached.board : undefined;
+    if (!b) {
+      b = await readSimulatedBoard(this.dir, this.serial);
+      if (key) this.cached = { key, board: b };
+    }
+    return { board: advanced(structuredClone(b), Date.now(), this.speed), busyUntilWall: b.clock.wallAt };
   }
 
   async transact<T>(fn: (board: SimBoard) => BoardChange<T>): Promise<T> {
