@@ -51,6 +51,7 @@ export interface OperationReport {
 export type DriverErrorCode =
   | 'NO_TARGET' // no STM32 found on that port / serial
   | 'TIMEOUT' // the tool hung and was killed
+  | 'TOOL_CRASHED' // the tool was ended by a signal copro did not send (a crash, an OOM kill) mid-command
   | 'DISCONNECTED' // the device vanished (unplug, USB did not come back)
   | 'FUS_NOT_RUNNING'
   | 'FUS_ERROR' // FUS reported an error state; see messages

@@ -321,7 +321,13 @@ async function explainFailure(p: Prepared, o: ApplyOptions, step: Plan['steps'][
   const uid = (outcome.state ?? p.state)?.device.uid64;
   if (damage && uid) {
     const file = o.memoryDir ? await rememberBoard(o.memoryDir, { uid64: uid, fusDamaged: damage }).catch(() => undefined) : undefined;
-    return `${fusDamageDiagnosis(damage, file)} (${message})`;
+    // The damaged FUS still starts the installed stack (ST: "the current stack still runs"): leave the board working.
+    let restarted = '';
+    if (outcome.state?.stack.status === 'installed' && outcome.state.cpu2 !== 'stack' && p.driver) {
+      const r = await p.driver.startStack({ signal: o.signal }).catch((e: Error) => ({ ok: false, error: e.message }));
+      restarted = r.ok ? ' The installed wireless stack was started again.' : ` Starting the installed stack again failed too (${'error' in r ? r.error : 'no answer'}).`;
+    }
+    return `${fusDamageDiagnosis(damage, file)}${restarted} (${message})`;
   }
   const advice = powerLossAdvice(step, outcome.error?.code, said);
   return advice ? `${message}. ${advice}` : message;

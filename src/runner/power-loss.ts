@@ -47,10 +47,11 @@ export interface FusDamage {
  */
 export function fusDamageFrom(step: Step, errorText: string, after: BoardState | undefined, now: Date): FusDamage | undefined {
   if (step.kind !== 'fus-upgrade' || !after) return undefined;
-  if (!/ERR_UNKNOWN/.test(errorText)) return undefined;
+  // The tool's text (CubeProgrammer: "Error: FUS_STATE_ERR_UNKNOWN") or FUS's own answer read back afterwards.
+  if (!/ERR_UNKNOWN/.test(errorText) && after.fus.error !== 'ERR_UNKNOWN') return undefined;
   const before = step.requires.fusVersion;
   if (after.fus.version === 'unknown' || (before !== undefined && after.fus.version !== before)) return undefined;
-  return { fusVersion: after.fus.version, attempted: step.expect.fusVersion ?? 'newer', at: now.toISOString(), evidence: errorText.slice(0, 300) };
+  return { fusVersion: after.fus.version, attempted: step.expect.fusVersion ?? 'newer', at: now.toISOString(), evidence: `${after.fus.state}/${after.fus.error}: ${errorText}`.slice(0, 300) };
 }
 
 /** The diagnosis of a damaged FUS, for apply's failure message and `copro doctor`. */

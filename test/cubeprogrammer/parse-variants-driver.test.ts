@@ -56,3 +56,29 @@ describe('a bootloader that stops answering is a lost connection', () => {
     expect((e as DriverError).message).toContain('"Connection to device 0x495 is lost"');
   });
 });
+
+describe('a CLI that crashes mid-command (killed by a signal)', () => {
+  it('is TOOL_CRASHED, naming the signal and the log; the chip finished on its own and the read-back shows it', async () => {
+    const { collectImages } = await import('../../src/images/inventory.js');
+    await sim.resetBoard(dir); // the rescue case: FUS 0.5.3, no stack
+    const { images } = await collectImages({ standIns: true, release: 'v1.24.0', family: 'STM32WB5x', standInDir: path.join(dir, 'standins') });
+    const fus = images.find((i) => i.identity.kind === 'fus' && i.name.includes('for_fus_0_5_3'))!;
+    const crashing = new CubeProgrammerDriver({
+      executable: FAKE,
+      port: 'usb1',
+      serial,
+      env: { COPRO_SIM_DIR: dir, COPRO_FAKE_CLI_VERSION: '2.20.0', COPRO_FAKE_CLI_QUIRKS: 'crash@fwupgrade' },
+      logFile: path.join(dir, 'run.log'),
+      allowStandInImages: true,
+    });
+    const e = await crashing.upgrade(fus, 0x080ec000, { firstInstall: true, startStack: false }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(DriverError);
+    expect((e as DriverError).code).toBe('TOOL_CRASHED');
+    expect((e as DriverError).message).toMatch(/killed by SIGKILL/);
+    expect((e as DriverError).message).toContain(path.join(dir, 'run.log'));
+    expect((await driver().readState()).fus.version).toBe('1.2.0');
+  });
+});

@@ -4,12 +4,13 @@ import type { Command } from './args.js';
 import { deleteStep, fwUpgrade, writeFile } from './install.js';
 import { obDisplay, obProgram } from './option-bytes.js';
 import { fusErrorText, type Session } from './session.js';
-import { r32Rows } from './quirks.js';
+import { crashNow, r32Rows } from './quirks.js';
 import * as S from './style.js';
 
 export async function runCommand(x: Session, c: Command): Promise<void> {
   const out = x.out;
   const s = x.style;
+  if (c.kind !== 'fwupgrade') crashNow(out.quirks, c.kind);
   switch (c.kind) {
     case 'r32': {
       const bytes = Math.max(4, Math.ceil(c.size / 4) * 4);

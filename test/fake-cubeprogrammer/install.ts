@@ -6,6 +6,7 @@ import { apply, modelledDuration, sleepModelled, viewImage, consumeFault, hasFau
 import { deviceByKey } from '../../src/domain/devices.js';
 import type { Command } from './args.js';
 import { Stop, VANISH_EXIT_MS, fusErrorText, type Session } from './session.js';
+import { crashNow } from './quirks.js';
 import * as S from './style.js';
 
 /** The FW_DELETE step: as `-fwdelete`, or CubeProgrammer's `firstinstall=0` pre-step of `-fwupgrade`. */
@@ -112,6 +113,8 @@ export async function fwUpgrade(x: Session, c: Extract<Command, { kind: 'fwupgra
   if (x.transport !== 'swd') await x.ensureFus(x.verbose);
   out.line('', 'Firmware Upgrade process started ...', '', 'Updating firmware ...', 'Waiting for firmware upgrade end');
   const up = await x.exec({ op: 'fwUpgrade' });
+  // COPRO_FAKE_CLI_QUIRKS crash@fwupgrade: the tool dies while FUS works on; the chip finishes on its own.
+  crashNow(out.quirks, 'fwupgrade');
   const polls = up.events.filter((e): e is Extract<SimEvent, { type: 'fus-state' }> => e.type === 'fus-state');
   if (hasFault(x.board, 'hung-cli')) {
     // Field report P22 (cli-transcripts/08): "sometimes CLI hangs forever during -fwupgrade". The board went on.

@@ -7,8 +7,9 @@
  *   fus-status=NAME       every `FUS status is ...` line names NAME
  *   erased-version        FUS/stack version words read FFFFFFFF
  *   foreign-serial=SN     the connection header names SN, not the board reached
- *   crash@COMMAND[:SIG]   the process kills itself with SIG (default SIGKILL) once COMMAND (fwupgrade, fwdelete,
- *                         startfus, startws, fusgetstate, r32, ob, write) has started and printed its first line
+ *   crash@COMMAND[:SIG]   the process kills itself with SIG (default SIGKILL): for fwupgrade after FUS started the
+ *                         install (the chip finishes on its own), for any other command kind of args.ts (fwdelete,
+ *                         startfus, startws, fusgetstate, r32, ob, write, ...) when that command starts
  * None of these is something a chip does; they are what a broken or mismatched tool can print.
  */
 import { FUS_VERSION_ADDRESS, FUS_VERSION_ADDRESS_SWD, STACK_VERSION_ADDRESS, STACK_VERSION_ADDRESS_SWD } from '../../src/domain/fus.js';

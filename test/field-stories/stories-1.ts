@@ -130,8 +130,9 @@ export const STORIES_1: Story[] = [
     title: 'Flaky DFU: "erasing sector failed", the download breaks off',
     expect: 'handled',
     board: { fusVersion: '2.2.0', stack: null },
-    faults: ['unplug@download:50'],
-    run: (ctx) => converges(ctx, { runs: 3, check: (_b, runs) => (runs.length > 1 ? undefined : 'the fault did not fire') }),
+    faults: ['erase-fail'],
+    blockedBy: 'the erase-fail fault of the simulated board',
+    run: (ctx) => converges(ctx, { runs: 3, check: (b, runs) => (runs.length > 1 && b.faults.length === 0 ? undefined : `the erase failure did not stop the first run (exits ${runs.map((r) => r.code).join(',')})`) }),
   },
   {
     id: 'P14',

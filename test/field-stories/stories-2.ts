@@ -234,17 +234,13 @@ export const STORIES_2: Story[] = [
   {
     id: 'P53',
     title: 'A 276 KB file named *_for_fus_0_5_3.bin on a dongle at FUS 0.5.3: "Operation exceeds memory limits"',
-    expect: 'handled',
+    expect: 'prevented',
     board: { fusVersion: '0.5.3', stack: null },
     manifest: { images: 'images:\n  release: v1.24.0\n  dir: binaries' },
     run: async (ctx) => {
+      // A stack image under the FUS file's name: identified by content, never written as FUS.
       await ctx.write('binaries/stm32wb5x_FUS_fw_for_fus_0_5_3.bin', makeStandIn(wb5xStack('BLE_Stack_full', '1.24.0')));
-      return converges(ctx, {
-        check: (_b, runs) => {
-          const fusStep = runs[0]!.stdout.split(/\n\s+2\. /)[0]!;
-          return /binaries\/stm32wb5x_FUS_fw_for_fus_0_5_3\.bin\s+FUS/.test(fusStep) ? 'the misnamed stack file was used as FUS' : undefined;
-        },
-      });
+      return refuses(ctx, ['apply', ctx.manifest, '--yes'], { code: EXIT.INVALID_INPUT, why: [/stm32wb5x_FUS_fw_for_fus_0_5_3\.bin/, /holds .*BLE_Stack_full 1\.24\.0/, /Nothing was written/i] });
     },
   },
   {
@@ -351,15 +347,23 @@ export const STORIES_2: Story[] = [
     id: 'P64',
     title: 'Power removed during a FUS update of a WB5MMG: SBRV stuck, every later install fails (FUS damaged)',
     expect: 'reproduced',
-    board: { fusVersion: '1.2.0', stack: { type: 'BLE_Stack_full', version: '1.24.0', fusV2Only: false } },
+    board: { fusVersion: '1.2.0', stack: { type: 'BLE_Stack_full', version: '1.13.0' } },
     manifest: { device: 'STM32WB5MMG', stack: 'keep' },
-    faults: ['power-loss@install:fus-damaged'],
+    faults: ['power-loss@install:outcome=fus-damaged'],
     blockedBy: 'the power-loss outcome "FUS damaged for good" of the simulated board',
-    run: (ctx) =>
-      reproduces(ctx, {
-        board: (b) => (b.cpu2 === 'stack' && b.stack !== null ? undefined : `the stack should still run (CPU2 ${b.cpu2})`),
-        cause: /FUS.*damaged/i,
-        remedy: /ST support|no further|can never/i,
-      }),
+    run: async (ctx) => {
+      // Run 1: the power cut; run 2: the update fails as on the chip and copro says FUS is damaged; run 3 must
+      // refuse at once (bounded: the irreversible update is not tried again and again).
+      const v = await reproduces(ctx, {
+        runs: 3,
+        board: (b) => (b.cpu2 === 'stack' && b.stack !== null && b.fus.version === '1.2.0' ? undefined : `the old FUS and the stack should still run (FUS ${b.fus.version}, CPU2 ${b.cpu2})`),
+        cause: /FUS is damaged/,
+        remedy: /ST's online support/,
+        via: 'apply',
+      });
+      if (v.outcome !== 'reproduced') return v;
+      const again = await ctx.copro(['apply', ctx.manifest, '--yes']);
+      return again.code === EXIT.REFUSED && /FUS_DAMAGED/.test(again.stdout) ? v : { outcome: 'missed', why: `after the diagnosis apply exits ${again.code}, not a FUS_DAMAGED refusal` };
+    },
   },
 ];

@@ -22,7 +22,7 @@ const transcripts = readdirSync(FIXTURES)
 
 const CODES: readonly DriverErrorCode[] = [
   'NO_TARGET', 'TIMEOUT', 'DISCONNECTED', 'FUS_NOT_RUNNING', 'FUS_ERROR', 'NOT_AUTHENTIC', 'IMG_NOT_FOUND', 'NOT_ENOUGH_SPACE',
-  'UNSUPPORTED', 'OPTION_BYTES', 'REFUSED', 'TOOL_ERROR', 'WRONG_BOARD', 'TOOL_NOT_FOUND', 'ABORTED',
+  'UNSUPPORTED', 'OPTION_BYTES', 'REFUSED', 'TOOL_ERROR', 'WRONG_BOARD', 'TOOL_CRASHED', 'TOOL_NOT_FOUND', 'ABORTED',
 ];
 const RUNS = 10_000;
 /** 10,000 parses take seconds on an idle machine and minutes on a loaded one (2 cores, many test runs): no flaky timeout. */

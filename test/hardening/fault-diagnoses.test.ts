@@ -66,6 +66,8 @@ describe('diagnoses of the power-loss outcomes', () => {
     expect(text).toMatch(/delete \/x\/board\.json/);
     expect(fusDamageFrom(fusStep, 'Error: FUS_STATE_ERR_UNKNOWN', boardState({ fusVersion: fusStep.expect.fusVersion }), new Date(0))).toBeUndefined();
     expect(fusDamageFrom(fusStep, 'Error: Firmware not authentic!', after, new Date(0))).toBeUndefined();
+    // FUS's own answer read back afterwards is enough (the simulator driver's text does not quote it).
+    expect(fusDamageFrom(fusStep, 'FW_UPGRADE failed', { ...after, fus: { ...after.fus, state: 'FUS_ERROR', error: 'ERR_UNKNOWN' } }, new Date(0))).toBeDefined();
     expect(fusDamageFrom(stackStep, 'Error: FUS_STATE_ERR_UNKNOWN', after, new Date(0))).toBeUndefined();
   });
 

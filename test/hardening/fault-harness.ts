@@ -182,7 +182,7 @@ async function runOne(c: FaultCase, serial: string, o: MatrixOptions, cap: Captu
     const fin = cap.lastFinished(serial, from);
     runs.push({ code, result: fin?.result, error: fin?.error });
     const now = await readSimulatedBoard(o.simDir, serial);
-    fired ||= c.fault.split('+').every((want) => !now.faults.some((f) => describeFault(f).split(/[/:](?=[a-z-]+$)/)[0] === want.split('/')[0]));
+    fired ||= c.fault.split('+').every((want) => !now.faults.some((f) => ('at' in f ? `${f.kind}@${f.at}` : describeFault(f)) === want.split('/')[0]));
     const worse = worseThanTheFault(start, now);
     if (worse) return done('lost', worse);
     if (code === EXIT.INTERNAL) return done('lost', `internal error on run ${i + 1}`);

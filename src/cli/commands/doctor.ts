@@ -40,6 +40,7 @@ export function diagnoseBoard(s: BoardState): Finding[] {
   if (s.application.clobberedByFusOperator) f.push({ check: 'application', status: 'fail', detail: 'the SWD FUS operator overwrote 0x08000000..0x08001FFF: the application is destroyed', fix: 'set application.file in the manifest and run copro apply (it re-flashes), or flash it by hand' });
   if (s.antiRollback === 'active' && s.stack.status === 'none') f.push({ check: 'anti-rollback', status: 'fail', detail: 'anti-rollback is active with no stack installed: FUS registers 0xFFFFFFFF and refuses every stack (AN5185 §2.4)', fix: 'none known: this board cannot take a wireless stack any more' });
   if (s.fus.error === 'IMG_CORRUPT') f.push({ check: 'FUS', status: 'warn', detail: 'FUS reports FUS_STATE_IMG_CORRUPT: it found the image staged for an install corrupted (a power cut or unplug during the install) and erased it; nothing was installed', fix: 'run copro apply again on a stable supply: it re-reads the board and installs again' });
+  if (s.fus.error === 'ERR_UNKNOWN') f.push({ check: 'FUS', status: 'warn', detail: 'FUS answers FUS_STATE_ERR_UNKNOWN. If power was lost or the board unplugged during a FUS update, FUS may be damaged for good: the stack keeps running, but every FUS or stack install then fails this way', fix: `run copro apply once on a stable supply: if the update fails with FUS_STATE_ERR_UNKNOWN again, copro reports FUS as damaged and stops; the only path then is ${ST_SUPPORT}` });
   for (const n of s.notes) f.push({ check: 'read-back', status: 'info', detail: n });
   return f;
 }

@@ -38,6 +38,8 @@ export interface InvokeResult {
   exitCode: number | undefined;
   timedOut: boolean;
   aborted: boolean;
+  /** The signal that ended the tool when neither copro's timeout nor an abort did (it crashed or was killed). */
+  signal?: string;
   durationMs: number;
 }
 
@@ -85,6 +87,7 @@ export async function invokeCli(o: InvokeOptions): Promise<InvokeResult> {
     argv,
     stdout: typeof result.all === 'string' ? result.all : String(result.stdout ?? ''),
     exitCode: typeof result.exitCode === 'number' ? result.exitCode : undefined,
+    ...(!timedOut && !aborted && typeof result.signal === 'string' ? { signal: result.signal } : {}),
     timedOut,
     aborted,
     durationMs: Math.round(performance.now() - started),
@@ -104,6 +107,13 @@ export async function runCli(o: InvokeOptions): Promise<InvokeResult> {
       remedy: 'the CLI is known to hang in -fwupgrade (field report P22): power-cycle the board, read its state, and run again; raise connection.timeoutSeconds if the step is just slow',
     });
   }
+  if (r.signal) {
+    throw new DriverError('TOOL_CRASHED', `STM32_Programmer_CLI was killed by ${r.signal} before it finished: ${command}; what the board did is unknown until it is read back${o.logFile ? ` (transcript: ${o.logFile})` : ''}`, {
+      transcript: r.stdout,
+      logFile: o.logFile,
+      remedy: 'read the board state (copro status) before running again: FUS may have finished the step on its own',
+    });
+  }
   if (r.aborted) {
     throw new DriverError('ABORTED', `interrupted while running: ${command}`, { transcript: r.stdout, logFile: o.logFile });
   }
@@ -115,7 +125,7 @@ export function formatArgv(argv: readonly string[]): string {
 }
 
 async function appendTranscript(logFile: string, r: InvokeResult): Promise<void> {
-  const status = r.timedOut ? 'TIMED OUT (killed)' : r.aborted ? 'ABORTED (killed)' : `exit code ${r.exitCode ?? 'none'}`;
+  const status = r.timedOut ? 'TIMED OUT (killed)' : r.aborted ? 'ABORTED (killed)' : r.signal ? `KILLED by ${r.signal} (crashed)` : `exit code ${r.exitCode ?? 'none'}`;
   const text = `=== ${new Date().toISOString()} $ ${formatArgv(r.argv)}\n${r.stdout}${r.stdout.endsWith('\n') || r.stdout === '' ? '' : '\n'}=== ${status} after ${r.durationMs} ms\n\n`;
   await mkdir(path.dirname(logFile), { recursive: true });
   await appendFile(logFile, text, { encoding: 'utf8', flag: 'a' });
