@@ -70,6 +70,10 @@ export interface BoardState {
      * SHCI error name (NO_ERROR, IMG_NOT_FOUND, ...), or unknown.
      */
     error: string;
+    /**
+     * FUS 2.x's 16 KB NVM area: present once a "FUS_v2 only" binary (footer magic 0xB10C8B99) has been installed, kept by FW_DELETE; from then on legacy binaries' install addresses are also corrected by -0x4000 (STM32CubeWB v1.23.0 release notes). Absent from a read: unknown (the planner then picks the safe, lower address and says so).
+     */
+    nvmArea?: 'present' | 'absent' | 'unknown';
   };
   stack: {
     status: 'none' | 'installed' | 'unknown';

@@ -3,7 +3,7 @@
  * expectation (what the runner verifies by read-back), the plan's summaries and the image record.
  */
 import type { Device } from '../domain/devices.js';
-import { parseHex } from '../domain/hex.js';
+import { hex, parseHex } from '../domain/hex.js';
 import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage, ImageIdentity } from '../images/types.js';
 import type { Expectation, Plan, Step, Target } from './types.js';
@@ -24,6 +24,8 @@ export interface Model {
   applicationSha256?: string;
   /** This plan activates anti-rollback (even where it cannot be read back). */
   antiRollbackActivated?: boolean;
+  /** The image the step just wrote and asked FUS to install: its verification checks FUS installed this one. */
+  written?: { address: number; sha256: string; fusV2Only?: boolean };
 }
 
 /** What every planning function shares: the inputs, the device, and the notes collected on the way. */
@@ -72,6 +74,11 @@ export function expectationOf(m: Model): Expectation {
   if (m.antiRollback !== 'unknown') e.antiRollback = m.antiRollback;
   if (m.optionBytes) e.optionBytes = { ...m.optionBytes };
   if (m.applicationSha256 !== undefined) e.applicationSha256 = m.applicationSha256;
+  if (m.written) {
+    e.installAddress = hex(m.written.address);
+    e.imageSha256 = m.written.sha256;
+    if (m.written.fusV2Only !== undefined) e.stackFusV2Only = m.written.fusV2Only;
+  }
   return e;
 }
 

@@ -33,7 +33,7 @@ import {
   type Ctx,
   type Model,
 } from './model.js';
-import { footprintStart, placeImage } from './placement.js';
+import { footprintStart, placeImage, type NvmArea } from './placement.js';
 import { Refused, refuse, refusal, type RefusalCode } from './refusals.js';
 import * as R from './rules.js';
 import { canonicalStackType, compareImages, contentKey, forFamily, normaliseRange, sameStackType, usableImage } from './select.js';
@@ -120,6 +120,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
   const add = (s: Omit<Step, 'n' | 'requires' | 'expect'>, change: (m: Model) => void, requires: Expectation = expectationOf(m)) => {
     change(m);
     steps.push({ n: steps.length + 1, ...s, requires, expect: expectationOf(m) });
+    m.written = undefined; // what a step wrote is that step's to verify only
   };
 
   const fusOpsNeeded = chain.length > 0 || deleteNeeded || goal.kind === 'install' || startNeeded;
@@ -194,6 +195,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
         warnings: [R.FUS_UPDATE_NEEDS_STABLE_POWER.warning, R.FUS_INSTALL_ERASES_KEYS.warning, ...(img.path === undefined ? [fetchWarning(img)] : [])],
       },
       (x) => {
+        x.written = { address: placed.address, sha256: img.identity.sha256 };
         x.fus = hop.to;
         x.cpu2 = 'fus'; // FUS runs after its own update (it resets the chip several times)
         x.running = x.stack.status === 'installed' ? false : x.running;
@@ -220,6 +222,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
         warnings: img.path === undefined ? [fetchWarning(img)] : [],
       },
       (x) => {
+        x.written = { address: placed.address, sha256: id.sha256, fusV2Only: id.fusV2Only };
         x.stack = { status: 'installed', version: id.version, type: id.stackType };
         x.running = true; // installed with startstack=1: the stack runs afterwards (STM32WB.md §4)
         x.cpu2 = 'stack';
@@ -656,9 +659,21 @@ function checkAntiRollbackSafe(ctx: Ctx, goal: StackGoal, finalFus: string, o: {
 // ---------------------------------------------------------------------------------------------------------
 // Addresses
 
+/**
+ * FUS 2.x's NVM area for a stack written while FUS runs `fus` (STM32CubeWB v1.23.0 release notes): none
+ * under FUS 1.x or when this plan brings FUS to 2.x (FUS 1.x never installed a "FUS_v2 only" binary);
+ * present when the board says so or runs a "FUS_v2 only" stack; otherwise as read, or unknown.
+ */
+function nvmAreaFor(state: BoardState, fus: string): NvmArea {
+  if (semver.valid(fus) === null || semver.lt(fus, '2.0.0')) return 'absent';
+  if (semver.valid(state.fus.version) !== null && semver.lt(state.fus.version, '2.0.0')) return 'absent';
+  if (state.stack.status === 'installed' && state.stack.fusV2Only === true) return 'present';
+  return state.fus.nvmArea ?? 'unknown';
+}
+
 function place(ctx: Ctx, id: ImageIdentity, m: Model): { address: number; note: string } {
   const { device, target } = ctx;
-  const result = placeImage(id, device, { secureStart: m.secureStart, applicationEnd: target.application?.end });
+  const result = placeImage(id, device, { secureStart: m.secureStart, applicationEnd: target.application?.end, nvmArea: nvmAreaFor(ctx.state, m.fus) });
   ctx.warnings.push(...result.warnings);
   if (result.assumption) ctx.assumptions.push(result.assumption);
   if (result.problem) {

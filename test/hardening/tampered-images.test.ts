@@ -8,7 +8,7 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countTests, recordSummary } from './summary.js';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resetBoard, createSimulatorDriver } from '../../src/drivers/simulator/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
@@ -521,4 +521,23 @@ describe('copro.lock and the manifest file: user-caused problems are exit 4 with
     expect(run.code, run.stderr).toBe(EXIT.INVALID_INPUT);
     expect(run.stderr).toMatch(/m\.yaml:1:1: cannot read the manifest \(EACCES\)/);
   });
+});
+
+describe('plan and status check everything they can before the first board operation', () => {
+  for (const cmd of ['plan', 'status'] as const) {
+    it(`${cmd}: a modified ST image and an unreachable stack version are refused with the board not read (not even its counters)`, async () => {
+      const bytes = await boardBytes(p.simDir);
+      await p.write('binaries/stm32wb5x_FUS_fw.bin', stLookalike(WB5X_FUS_220(), flip(100)));
+      const bad = await p.write('bad.yaml', manifestText({ images: 'images:\n  release: v1.24.0\n  dir: binaries' }));
+      const run1 = await runCli([cmd, bad, '--simulate', '--no-color'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
+      expect(run1.code, run1.stderr).toBe(EXIT.INVALID_INPUT);
+      expect(run1.stderr).toContain("its footer claims to be ST's");
+      await rm(path.join(p.root, 'binaries'), { recursive: true });
+      const far = await p.write('far.yaml', manifestText({ stack: '1.99.0' }));
+      const run2 = await runCli([cmd, far, '--simulate', '--no-color'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
+      expect(run2.code, run2.stderr).toBe(EXIT.REFUSED);
+      expect(run2.stderr).toContain('the board was not read');
+      expect(await boardBytes(p.simDir)).toBe(bytes);
+    });
+  }
 });

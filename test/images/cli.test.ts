@@ -6,7 +6,7 @@ import { identifyCommand } from '../../src/cli/commands/identify.js';
 import { fetchCommand, recordsForManifest } from '../../src/cli/commands/fetch.js';
 import { makeStandIn } from '../../src/images/standin.js';
 import { loadCatalog } from '../../src/images/catalog.js';
-import { findBy } from './helpers.js';
+import { findBy, syntheticFile } from './helpers.js';
 
 const images = loadCatalog().images;
 const ble = findBy(images, (r) => r.stackType === 'BLE_Stack_full' && r.version === '1.24.0' && r.families.includes('STM32WB5x'), 'BLE 1.24.0');
@@ -78,5 +78,35 @@ describe('fetch command', () => {
   it('an unknown release or a missing manifest is invalid input', async () => {
     expect((await fetchCommand(undefined, { release: 'v9.9.9' })).exitCode).toBe(4);
     expect((await fetchCommand(path.join(dir, 'none.yaml'), {})).exitCode).toBe(4);
+  });
+});
+
+describe('identify states which FUS an image may be installed on (issue 12)', () => {
+  const pick = (pred: (r: (typeof images)[number]) => boolean) => images.find(pred)!;
+  const cases: [string, (typeof images)[number], RegExp, string][] = [
+    ['the FUS 1.2.0 image made for FUS 0.5.3', pick((r) => r.kind === 'fus' && r.names.some((n) => /for_fus_0_5_3/.test(n))), /installs only on FUS 0\.5\.3/, '0.5.3'],
+    ['the FUS 1.2.0 image for FUS 1.x', pick((r) => r.kind === 'fus' && r.version === '1.2.0' && r.names.some((n) => /_1_2_0\.bin$/.test(n))), /installs on FUS 1\.0\.x and 1\.1\.x .*not on FUS 0\.5\.3/, '>=1.0.0 <1.2.0'],
+    ['FUS 2.2.0', pick((r) => r.kind === 'fus' && r.version === '2.2.0' && r.families.includes('STM32WB5x')), /installs on FUS 1\.2\.0 \(and, assumed, on an older FUS 2\.x\)/, '1.2.0 || >=2.0.0 <3.0.0'],
+    ['a "FUS_v2 only" stack', pick((r) => r.stackType === 'BLE_Stack_full' && r.version === '1.24.0' && r.families.includes('STM32WB5x')), /FUS 2\.x only \(FUS >= 2\.1\.0/, '>=2.1.0'],
+    ['a legacy stack', pick((r) => r.stackType === 'BLE_HCILayer' && r.version === '1.24.0' && r.families.includes('STM32WB5x')), /installs on FUS >= 1\.0\.1/, '>=1.0.1'],
+  ];
+  for (const [what, record, text, range] of cases) {
+    it(`${what}: in text and JSON`, async () => {
+      const file = path.join(dir, `${record.sha256.slice(0, 8)}.bin`);
+      await writeFile(file, makeStandIn(record));
+      const t = await identifyCommand([file]);
+      expect(t.output).toMatch(new RegExp(`Installs on ${text.source}`));
+      const j = JSON.parse((await identifyCommand([file], { json: true })).output) as { installsOn: { fusRange: string; text: string } }[];
+      expect(j[0]!.installsOn.text).toMatch(text);
+      expect(j[0]!.installsOn.fusRange).toBe(range);
+    });
+  }
+
+  it('a file whose footer is ST\'s FUS 2.2.0 but whose content is not: identify says so', async () => {
+    const r = pick((x) => x.kind === 'fus' && x.version === '2.2.0' && x.families.includes('STM32WB5x'));
+    const file = path.join(dir, 'stm32wb5x_FUS_fw.bin');
+    await writeFile(file, syntheticFile(r, 0x44));
+    const t = await identifyCommand([file]);
+    expect(t.output).toContain(`its footer claims to be ST's FUS 2.2.0 (sha256 ${r.sha256})`);
   });
 });

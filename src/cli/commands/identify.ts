@@ -1,10 +1,13 @@
 /** `copro identify <files...>`: what each image is, by content, and where it would go on each device. */
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { hex } from '../../domain/hex.js';
 import { DEVICES, deviceFromName, type Device } from '../../domain/devices.js';
 import { identifyFile } from '../../images/identify.js';
 import { installAddress } from '../../images/address.js';
 import { FooterError } from '../../images/footer.js';
+import { footerClaim } from '../../images/claims.js';
+import { installsOn } from '../../planner/rules.js';
 import type { ImageIdentity } from '../../images/types.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -21,7 +24,14 @@ interface AddressLine {
   warnings: string[];
 }
 
-type Entry = { file: string; identity: ImageIdentity; installAddress: AddressLine[] } | { file: string; error: { code: string; message: string } };
+/** Which running FUS the image may be installed on (ST's release notes, as copro's planner applies them). */
+interface InstallsOn {
+  fusRange: string;
+  text: string;
+  rule: string;
+}
+
+type Entry = { file: string; identity: ImageIdentity; installsOn: InstallsOn; installAddress: AddressLine[] } | { file: string; error: { code: string; message: string } };
 
 function devicesFor(identity: ImageIdentity, only: Device | undefined): Device[] {
   if (only) return [only];
@@ -61,6 +71,7 @@ function formatEntry(e: Entry): string {
     `  Signature   ${signatureLine(id)}`,
   ];
   if (id.standInFor) lines.push(`  Stand-in    for ST image ${id.standInFor}`);
+  lines.push(`  Installs on ${e.installsOn.text}`);
   if (id.catalog) {
     const r = id.catalog.releases;
     lines.push(`  Known ST    yes: STM32CubeWB ${r.length === 1 ? r[0] : `${r[0]} .. ${r[r.length - 1]} (${r.length} releases)`}`);
@@ -101,11 +112,20 @@ export async function identifyCommand(files: string[], opts: IdentifyOptions = {
 async function identifyOne(file: string, only: Device | undefined): Promise<Entry> {
   try {
     const identity = await identifyFile(file);
+    if (!identity.catalog && !identity.standInFor) {
+      // A footer that is one of ST's images on content that is not: say which image it pretends to be.
+      const claim = footerClaim(new Uint8Array(await readFile(file)));
+      if (claim) {
+        const names = claim.records.map((r) => `${r.kind === 'stack' ? r.stackType : r.kind === 'fus' ? 'FUS' : r.kind} ${r.version} (sha256 ${r.sha256})`).join(' or ');
+        identity.warnings.unshift(`its footer claims to be ST's ${names}, but its sha256 is ${identity.sha256}: a modified copy (${claim.how === 'appended' ? `${claim.appended} byte(s) appended` : claim.how === 'footer-version' ? 'footer version edited' : 'content changed'}); copro refuses it`);
+      }
+    }
+    const on = installsOn(identity);
     const installs = devicesFor(identity, only).map((d) => {
       const a = installAddress(identity, d);
       return { device: d.key, address: hex(a.address), source: a.source, warnings: a.warnings };
     });
-    return { file, identity, installAddress: installs };
+    return { file, identity, installsOn: { fusRange: on.range, text: on.text, rule: on.source }, installAddress: installs };
   } catch (e) {
     if (e instanceof FooterError) return { file, error: { code: e.code, message: `not a coprocessor image: ${e.message}` } };
     const err = e as NodeJS.ErrnoException;

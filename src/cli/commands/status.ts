@@ -6,7 +6,7 @@ import { plan } from '../../planner/index.js';
 import { writeSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
 import { EXIT } from '../exit-codes.js';
-import { resolveSession, openDriver, stateDir, simulatorDir, transportOf, defaultManifestPath, type CommonOptions, lockDir } from '../session.js';
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, transportOf, defaultManifestPath, type CommonOptions, lockDir } from '../session.js';
 import { selectBoards, type BoardRef } from '../boards.js';
 
 export interface StatusOptions extends CommonOptions {
@@ -39,6 +39,8 @@ export function formatState(s: BoardState): string {
 export async function statusCommand(manifestFile: string | undefined, opts: StatusOptions): Promise<number> {
   const file = manifestFile ?? (existsSync(defaultManifestPath()) ? defaultManifestPath() : undefined);
   const s = file ? await resolveSession(file, opts) : undefined;
+  // With a manifest, status plans too: what can be refused without a board is refused before reading it.
+  if (s) assertReadyBeforeBoard(s);
   const simulated = s?.simulated ?? opts.simulate === true;
   const port = opts.port ?? s?.port ?? 'usb1';
   const transport = s?.transport ?? transportOf(opts.port, simulated);
