@@ -68,7 +68,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     program
       .command('plan')
       .argument('[manifest]', 'manifest file', 'copro.yaml')
-      .description('Read the board and print the ordered steps to the manifest\'s target, without touching anything.')
+      .description('Read the board and print the ordered steps to the manifest\'s target. Reads only what costs nothing (no reset, no FUS start, no SWD FUS operator); what that cannot tell is reported as unknown.')
       .option('--state <snapshot.json>', 'plan offline from a saved board state (copro status --save)')
       .option('--json', 'print the plan as JSON (schemas/plan.schema.json)')
       .option('--detailed-exitcode', 'exit 0 when nothing to do, 2 when changes are planned (like terraform plan)')
@@ -79,7 +79,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     program
       .command('apply')
       .argument('[manifest]', 'manifest file', 'copro.yaml')
-      .description('Plan, check every image, then run the steps on the board(s), verifying each by read-back.')
+      .description('The command that changes the board: read it fully (this may reset the chip; over SWD it runs CubeProgrammer\'s FUS operator), plan, check every image, then run the steps, verifying each by read-back.')
       .option('-y, --yes', 'do not ask before irreversible steps (FUS update, anti-rollback)')
       .option('--dry-run', 'plan and check images, change nothing')
       .option('--json', 'print newline-delimited JSON events (schemas/events.schema.json)')
@@ -95,9 +95,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     program
       .command('status')
       .argument('[manifest]', 'manifest file (optional: also shows what it would change)')
-      .description('Print the board\'s state: FUS, stack, option bytes, and what the manifest would change.')
+      .description('Print the board\'s state: FUS, stack, option bytes, and what the manifest would change. Without --full reads only what costs nothing and says what it could not know.')
       .option('--save <snapshot.json>', 'save the state as a snapshot (schemas/board-state.schema.json)')
-      .option('--full', 'over SWD, also read FUS and the stack (CubeProgrammer\'s FUS operator overwrites the first 8 KB of the application)')
+      .option('--full', 'also read what costs: FUS and the stack; over USB DFU / UART this starts FUS and the stack again (two chip resets); over SWD it runs CubeProgrammer\'s FUS operator (overwrites the application\'s first 8 KB, sets nSWboot0=0)')
       .option('--json', 'print the state as JSON')
       .addHelpText('after', examples(['copro status --simulate', 'copro status copro.yaml --save board.json'])),
   ).action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/status.js')).statusCommand(manifest, opts)));
@@ -144,12 +144,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('doctor')
     .argument('[manifest]', 'manifest file (optional)')
-    .description('Check the environment (CubeProgrammer, probes, udev rules) and the board (safeboot, RDP, nSWboot0, stack not running).')
+    .description('Check the environment (CubeProgrammer, probes, udev rules) and the board (safeboot, RDP, nSWboot0, stack not running). Reads only what costs nothing unless --full.')
     .option('--simulate', 'check the simulated board')
     .option('--cubeprogrammer <path>', 'path to STM32_Programmer_CLI')
     .option('--port <port>', 'usb1, swd, or a serial device')
     .option('--serial <sn>', 'probe or DFU serial number', oneSerial)
-    .addHelpText('after', examples(['copro doctor', 'copro doctor --simulate']))
+    .option('--full', 'also read the board\'s FUS and stack; over USB DFU / UART this starts FUS and the stack again (two chip resets); over SWD it runs CubeProgrammer\'s FUS operator (overwrites the application\'s first 8 KB, sets nSWboot0=0)')
+    .addHelpText('after', examples(['copro doctor', 'copro doctor copro.yaml', 'copro doctor --simulate', 'copro doctor --full   # resets the chip to read FUS']))
     .action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(manifest, opts)));
 
   program

@@ -10,7 +10,7 @@ import { loadManifest, resolveTarget, formatManifestIssues, type LoadedManifest 
 import { collectImages } from '../images/inventory.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Target } from '../planner/types.js';
-import type { Driver, Transport } from '../drivers/driver.js';
+import { withAccess, type BoardAccess, type Driver, type Transport } from '../drivers/driver.js';
 import { deviceFromName } from '../domain/devices.js';
 import { EXIT } from './exit-codes.js';
 import { sha256OfFile } from '../runner/preflight.js';
@@ -180,6 +180,8 @@ export interface OpenOptions {
   baudrate?: number;
   timeoutSeconds?: number;
   logDir: string;
+  /** What the command may do to the board: `free` reads only (plan, status, doctor), `full` (apply, --full). */
+  access: BoardAccess;
   /** Default: the manifest's, as resolveSession saw it (cubeprogrammer when there is none). */
   driver?: DriverKind;
   /** Told when each tool process starts and ends: the board lock records them (src/runner/lock.ts). */
@@ -208,7 +210,8 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
       process.stderr.write(`copro: bootloader driver${o.simulated ? ' (virtual device)' : ''}: unconfirmed by the sources: ${what.join('; ')}. Every request and reply is recorded in ${logFile}; a run on a real board settles it.\n`);
     }
     try {
-      return await createBootloaderDriver({ port: o.port, ...(o.serial ? { serial: o.serial } : {}), ...(o.baudrate ? { baudrate: o.baudrate } : {}), simulated: o.simulated, simDir: simulatorDir(), speed: simulatorSpeed(), logFile });
+      // The bootloader driver does not take an access level: the rule is put around it.
+      return withAccess(await createBootloaderDriver({ port: o.port, ...(o.serial ? { serial: o.serial } : {}), ...(o.baudrate ? { baudrate: o.baudrate } : {}), simulated: o.simulated, simDir: simulatorDir(), speed: simulatorSpeed(), logFile }), o.access);
     } catch (e) {
       if (e instanceof LinkError) throw new CliError(e.message, EXIT.ENVIRONMENT);
       throw e;
@@ -216,7 +219,7 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
   }
   if (o.simulated) {
     const { createSimulatorDriver } = await import('../drivers/simulator/index.js');
-    return createSimulatorDriver({ dir: simulatorDir(), serial: o.serial, transport: o.transport, speed: simulatorSpeed() });
+    return createSimulatorDriver({ dir: simulatorDir(), serial: o.serial, transport: o.transport, speed: simulatorSpeed(), access: o.access });
   }
   const { createCubeProgrammerDriver } = await import('../drivers/cubeprogrammer/index.js');
   return createCubeProgrammerDriver({
@@ -228,6 +231,7 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
     timeoutMs: o.timeoutSeconds ? o.timeoutSeconds * 1000 : undefined,
     logFile,
     allowStandInImages: process.env.COPRO_ALLOW_STANDIN_IMAGES === '1',
+    access: o.access,
     ...(o.onChild ? { onChild: o.onChild } : {}),
   });
 }

@@ -85,14 +85,83 @@ export interface FwUpgradeOptions extends OperationOptions {
 }
 
 /**
- * How much a read may do. `full` (default) reads FUS and the stack, which may need FUS started (USB/UART) or
- * CubeProgrammer's FUS operator (SWD: it overwrites 0x08000000.. and sets nSWboot0=0, field report P47).
- * `flash` reads only what needs neither (option bytes, the application as far as known): FUS, stack and
- * CPU2 come back "unknown". The runner verifies option-byte and application steps with it, so the check
- * does not undo what it checks.
+ * How much a read may do.
+ * - `full` (default for a driver opened with `access: 'full'`) reads FUS and the stack, which may need FUS
+ *   started (USB/UART: two chip resets) or CubeProgrammer's FUS operator (SWD: it overwrites 0x08000000.. and
+ *   sets nSWboot0=0, field report P47).
+ * - `flash` reads only what needs neither (option bytes, the application as far as known): FUS, stack and
+ *   CPU2 come back "unknown". The runner verifies option-byte and application steps with it, so the check
+ *   does not undo what it checks. (Over SWD it may still connect under reset, as apply does.)
+ * - `free` reads only what changes and costs nothing: no chip reset (SWD connects hot-plug, not under reset),
+ *   no FUS_GET_STATE (two in a row reboot CPU2), no FUS start, no FUS operator, no write. Over USB DFU / UART
+ *   the FUS info table is valid only while FUS runs; over SWD FUS is not read at all. What it could not read
+ *   is "unknown", and a note starting with `unknown:` says what reading it would cost.
  */
+export type ReadScope = 'full' | 'flash' | 'free';
+
 export interface ReadOptions extends OperationOptions {
-  scope?: 'full' | 'flash';
+  scope?: ReadScope;
+  /**
+   * `full` reads only: when the read had to switch CPU2 from the stack to FUS, start the stack again
+   * (default true, so reading never stops the user's BLE). The runner passes false after a step that
+   * leaves CPU2 in FUS, so the check does not undo what it checks.
+   */
+  restartStack?: boolean;
+}
+
+/**
+ * What a driver may do to the board it was opened for. `free`: only `free`-scope reads (any other read is
+ * narrowed to `free`) and every operation that writes, resets or switches CPU2 is refused before anything is
+ * sent (DriverError REFUSED). `plan`, `status` and `doctor` open drivers this way unless `--full` is given;
+ * only `apply` (and `status --full`, `doctor --full`) opens them with `full`.
+ */
+export type BoardAccess = 'free' | 'full';
+
+/** The scope a read really gets under an access level. */
+export function scopeFor(access: BoardAccess, requested: ReadScope | undefined): ReadScope {
+  return access === 'free' ? 'free' : (requested ?? 'full');
+}
+
+/** Throws before a costly operation on a driver opened for free reads only. */
+export function assertMayChange(access: BoardAccess, what: string): void {
+  if (access === 'full') return;
+  throw new DriverError('REFUSED', `${what} changes the board (or resets it): this driver was opened for free reads only (copro plan/status/doctor without --full); only copro apply may do that`);
+}
+
+/**
+ * The access rule around a driver that does not implement it itself: under `free` every read is narrowed to
+ * the `free` scope and every other operation is refused before it reaches the driver.
+ */
+export function withAccess(d: Driver, access: BoardAccess): Driver {
+  if (access === 'full') return d;
+  const refuse = (what: string) => async (): Promise<never> => {
+    assertMayChange(access, what);
+    throw new DriverError('REFUSED', what);
+  };
+  return {
+    info: () => d.info(),
+    readState: (opts) => d.readState({ ...opts, scope: 'free' }),
+    startFus: refuse('starting FUS'),
+    deleteStack: refuse('deleting the stack'),
+    upgrade: refuse('installing an image'),
+    startStack: refuse('starting the stack'),
+    writeOptionBytes: refuse('writing option bytes'),
+    flash: refuse('writing flash'),
+    activateAntiRollback: refuse('activating anti-rollback'),
+    close: () => d.close(),
+  };
+}
+
+/** The cost of reading FUS and the stack over a transport, for the "unknown: ..." notes of a free read. */
+export function fusReadCost(transport: Transport): string {
+  return transport === 'swd'
+    ? "reading it would run CubeProgrammer's FUS operator (it overwrites the application's first 8 KB and sets nSWboot0=0)"
+    : 'reading it would reset the chip (FUS started, then the stack again: two resets)';
+}
+
+/** The note a free read adds for what it could not know. */
+export function unknownNote(what: string, transport: Transport): string {
+  return `unknown: ${what}: ${fusReadCost(transport)} (--full)`;
 }
 
 /** A `flash`-scope read: what FUS and the stack are is not read at all. */
@@ -107,6 +176,21 @@ export function withoutFusFacts(s: BoardState, note: string): BoardState {
   };
 }
 
+/**
+ * A `free`-scope read over USB DFU / UART from the FUS device info table alone (no FUS_GET_STATE): valid only
+ * while FUS runs (key 0xA94656B9, STM32WB.md §5); otherwise CPU2 runs something else (most likely the stack)
+ * and FUS, the stack and CPU2 are unknown. FUS's own state is never asked (that takes a FUS_GET_STATE).
+ */
+export function freeReadOfInfoTable(s: BoardState, fusRunning: boolean): BoardState {
+  const transport = s.source.transport;
+  const notes = s.notes.filter((n) => !/printed no FUS state|FUS_GET_STATE/.test(n));
+  if (s.cpu2 === 'safeboot') return { ...s, fus: { ...s.fus, state: 'unknown', error: 'unknown' }, notes };
+  if (fusRunning) return { ...s, cpu2: 'fus', fus: { ...s.fus, state: 'unknown', error: 'unknown' }, stack: { ...s.stack, running: s.stack.status === 'installed' ? false : s.stack.running }, notes: [...notes, 'free read: FUS runs (its info table is valid); its state was not asked (a FUS_GET_STATE)'] };
+  return {
+    ...withoutFusFacts({ ...s, notes }, unknownNote('what CPU2 runs (FUS is not running: most likely the wireless stack), the FUS version and the stack', transport === 'simulated' ? 'usb' : transport)),
+  };
+}
+
 export interface OptionBytesWrite {
   nSWboot0?: 0 | 1;
   nBOOT0?: 0 | 1;
@@ -115,7 +199,7 @@ export interface OptionBytesWrite {
 
 export interface Driver {
   info(): DriverInfo;
-  /** Reads everything the transport allows; fields it cannot know are "unknown". May switch CPU2 into FUS where that is the only way to read it (and says so in `notes`). */
+  /** Reads what the scope allows (see ReadScope); fields it cannot know are "unknown". A `full` read may switch CPU2 into FUS where that is the only way to read it (and says so in `notes`). */
   readState(opts?: ReadOptions): Promise<BoardState>;
   /** Brings CPU2 into FUS (FUS_GET_STATE twice / -startfus). Resets the chip if the stack was running. */
   startFus(opts?: OperationOptions): Promise<OperationReport>;

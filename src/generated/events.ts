@@ -55,9 +55,21 @@ export type CoproEvent = {
       kind: string;
       durationMs: number;
       /**
-       * The read-back values the step was verified against.
+       * The read-back values the step was verified against. Empty ({}) when the step could not be verified by read-back (see `verification`).
        */
       verified: {};
+      /**
+       * How the step was judged. `read-back`: the board, read again, shows what the step expects. `not-verifiable`: an irreversible step with no read-out on this connection (anti-rollback over USB DFU, UART or SWD): judged by the tool's explicit success and the FUS state afterwards, reported as "done, not verifiable by read-back", never as verified. Absent in events of copro versions before it was added: read as `read-back`.
+       */
+      verification?: 'read-back' | 'not-verifiable';
+      /**
+       * With `not-verifiable`: what could not be read back, and why.
+       */
+      unverifiable?: string;
+      /**
+       * With `not-verifiable`: what the read after the step showed (FUS version and state, CPU2, stack), not proof of the step.
+       */
+      observed?: {};
     }
   | {
       type?: 'step-failed';
@@ -82,6 +94,18 @@ export type CoproEvent = {
       durationMs: number;
       error?: string;
       logFile?: string;
+      /**
+       * Steps of this run that were done but cannot be verified by read-back (titles). A board with any is never reported as verified.
+       */
+      notVerifiable?: string[];
+      /**
+       * Over SWD, after a failure or a run that stopped after reading: what copro tried to put back of what CubeProgrammer's FUS operator took (option bytes, the application), what a read-back confirmed, and what it could not restore.
+       */
+      recovery?: {
+        tried: string[];
+        restored: string[];
+        failed: string[];
+      };
     }
   | {
       type?: 'run-finished';

@@ -69,7 +69,7 @@ export function checkBoardHealth(ctx: Ctx): void {
         : state.cpu2 === 'stack'
           ? `CPU2 runs the wireless stack, so the FUS version cannot be read over ${state.source.transport} without starting FUS; every rule depends on it.`
           : 'The FUS version could not be read; every rule depends on it.',
-      'Start FUS and read the state again (`copro status`); over SWD use STM32CubeProgrammer >= 2.20 or USB DFU.',
+      'Read it with `copro status --full` (it starts FUS: a chip reset; over SWD the FUS operator) or let `copro apply` read it; over SWD use STM32CubeProgrammer >= 2.20 or USB DFU.',
       'STM32WB.md §5 (FUS version at 0x20030030 after -startfus; 0x20010010 with the SWD FUS operator)',
     );
   }

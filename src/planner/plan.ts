@@ -444,7 +444,7 @@ function resolveStack(ctx: Ctx, usable: readonly AvailableImage[], replaceStack:
   const want = target.stack;
   if (want === undefined) return replaceStack ? { kind: 'none' } : { kind: 'leave' };
   if (state.stack.status === 'unknown') {
-    refuse('STATE_UNKNOWN', 'Whether a wireless stack is installed could not be read.', 'Start FUS and read the state again (`copro status`).', 'STM32WB.md §5 (stack version in the FUS info table at 0x20030024+20)');
+    refuse('STATE_UNKNOWN', 'Whether a wireless stack is installed could not be read.', 'Read it with `copro status --full` (it starts FUS: a chip reset) or let `copro apply` read it.', 'STM32WB.md §5 (stack version in the FUS info table at 0x20030024+20)');
   }
   if (want === 'none') return { kind: 'none' };
   const range = normaliseRange(want.range);

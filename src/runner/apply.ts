@@ -17,6 +17,7 @@ import { stamp, type EventSink } from './events.js';
 import { swdReadWouldDestroyApplication } from './swd-guard.js';
 import { runStep, FLASH_ONLY_STEPS } from './execute.js';
 import { preflight } from './preflight.js';
+import { recoverAfterSwdFailure, describeRecovery, type SwdRecovery } from './swd-recovery.js';
 import { fusDamageDiagnosis, fusDamageFrom, powerLossAdvice } from './power-loss.js';
 import { memoryFile, recallBoard, rememberBoard } from './board-memory.js';
 
@@ -41,6 +42,10 @@ export interface BoardResult {
   errorCode?: string;
   logFile?: string;
   notes: string[];
+  /** Steps done but not verifiable by read-back (irreversible, no read-out here): the board is never "verified". */
+  notVerifiable?: string[];
+  /** Over SWD, after a failure (or a run that stopped after reading): what was put back of what the FUS operator took. */
+  recovery?: SwdRecovery;
   durationMs: number;
 }
 
@@ -104,11 +109,14 @@ async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
     const err = e as Error;
     const code = e instanceof BoardLockedError ? 'BOARD_LOCKED' : e instanceof DriverError ? e.code : err.name;
     o.emit(stamp({ type: 'step-failed', board: spec.serial, step: 0, kind: 'read-state', error: err.message, code, durationMs: Date.now() - p.t0 }));
+    // A full read over SWD that failed half-way may already have loaded the operator.
+    const recovery = p.driver && !o.signal.aborted && code !== 'BOARD_LOCKED' ? await recoverAfterSwdFailure(p.driver, o.target, undefined, o.signal) : undefined;
     p.result = finish(p, o, {
       result: o.signal.aborted ? 'interrupted' : 'failed',
       error: err.message,
       errorCode: code,
       logFile: e instanceof DriverError ? e.details.logFile : p.driver?.info().logFile,
+      ...(recovery ? { recovery, notes: [describeRecovery(recovery)] } : {}),
     });
   }
 }
@@ -129,6 +137,8 @@ function finish(p: Prepared, o: ApplyOptions, r: Omit<BoardResult, 'serial' | 'n
       ...(s ? { fus: s.fus.version, stack: describeStack(s) } : {}),
       ...(result.error ? { error: result.error } : {}),
       ...(result.logFile ? { logFile: result.logFile } : {}),
+      ...(result.notVerifiable?.length ? { notVerifiable: result.notVerifiable } : {}),
+      ...(result.recovery ? { recovery: result.recovery } : {}),
     }),
   );
   return result;
@@ -138,6 +148,7 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
   const plan = p.plan!;
   const driver = p.driver!;
   const notes: string[] = [];
+  const notVerifiable: string[] = [];
   let lastFull = p.state;
   let latest: BoardState | undefined;
   const tasks: ListrTask[] = plan.steps.map((step) => ({
@@ -164,11 +175,21 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
         const s = outcome.state!;
         if (!FLASH_ONLY_STEPS.has(step.kind)) lastFull = s;
         latest = s;
-        o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: { fus: s.fus.version, cpu2: s.cpu2, stack: describeStack(s) } }));
+        if (outcome.verification === 'not-verifiable') {
+          notVerifiable.push(step.title);
+          o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: {}, verification: 'not-verifiable', unverifiable: outcome.unverifiable ?? 'no read-out', observed: { fus: s.fus.version, fusState: s.fus.state, fusError: s.fus.error, cpu2: s.cpu2, stack: describeStack(s) } }));
+          task.title = `${step.n}. ${step.title}: done, not verifiable by read-back (${outcome.unverifiable ?? 'no read-out'}; the tool reported success)`;
+          return;
+        }
+        o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: { fus: s.fus.version, cpu2: s.cpu2, stack: describeStack(s) }, verification: 'read-back' }));
         task.title = `${step.n}. ${step.title}: verified (FUS ${s.fus.version}, stack ${describeStack(s)})`;
         return;
       }
       const interrupted = outcome.error?.code === 'ABORTED' || o.signal.aborted;
+      // Over SWD the operator took the application and nSWboot0: put them back before reporting (not when interrupted:
+      // Ctrl-C means stop now; the next apply plans the restore).
+      const recovery = interrupted ? undefined : await recoverAfterSwdFailure(driver, o.target, plan, o.signal);
+      if (recovery) notes.push(describeRecovery(recovery));
       if (outcome.error && !interrupted) outcome.error.message = await explainFailure(p, o, step, outcome);
       o.emit(stamp({ type: 'step-failed', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, error: outcome.error?.message ?? 'failed', code: outcome.error?.code ?? 'ERROR', mismatches: outcome.mismatches, ...(outcome.error?.logFile ? { logFile: outcome.error.logFile } : {}) }));
       out.result = finish(p, o, {
@@ -179,6 +200,8 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
         errorCode: outcome.error?.code,
         logFile: outcome.error?.logFile ?? driver.info().logFile,
         notes,
+        notVerifiable,
+        ...(recovery ? { recovery } : {}),
       });
       throw new Error(out.result.error);
     },
@@ -194,11 +217,15 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
       if (again.status !== 'up-to-date') {
         const msg = `the board did not converge: after the plan ran, copro still plans ${again.status === 'refused' ? 'a refusal' : `${again.steps.length} step(s)`} (${again.steps.map((s) => s.title).join('; ') || again.refusals.map((r) => r.code).join(', ')})`;
         o.emit(stamp({ type: 'step-failed', board: p.spec.serial, step: plan.steps.length + 1, kind: 'final-verify', error: msg, code: 'NOT_CONVERGED', durationMs: 0 }));
-        out.result = finish(p, o, { result: 'failed', plan, finalState, error: msg, errorCode: 'NOT_CONVERGED', notes });
+        const recovery = await recoverAfterSwdFailure(driver, o.target, plan, o.signal);
+        if (recovery) notes.push(describeRecovery(recovery));
+        out.result = finish(p, o, { result: 'failed', plan, finalState, error: msg, errorCode: 'NOT_CONVERGED', notes, notVerifiable, ...(recovery ? { recovery } : {}) });
         throw new Error(msg);
       }
-      task.title = `Verified: FUS ${finalState.fus.version}, stack ${describeStack(finalState)}`;
-      out.result = finish(p, o, { result: 'provisioned', plan, finalState, notes });
+      task.title = notVerifiable.length
+        ? `Read back: FUS ${finalState.fus.version}, stack ${describeStack(finalState)}; done, not verifiable by read-back: ${notVerifiable.join(', ')}`
+        : `Verified: FUS ${finalState.fus.version}, stack ${describeStack(finalState)}`;
+      out.result = finish(p, o, { result: 'provisioned', plan, finalState, notes, notVerifiable });
     },
   });
   return tasks;
@@ -218,8 +245,10 @@ export async function applyBoards(boards: readonly BoardSpec[], o: ApplyOptions)
       }
       if (p.plan.status === 'refused') {
         const r = p.plan.refusals[0];
+        // Over SWD the full read that led here ran the FUS operator: put back what it took.
+        const recovery = await recoverAfterSwdFailure(p.driver!, o.target, undefined, o.signal);
         // The remedy goes with the refusal into every output (summary, NDJSON, JUnit), not only the plan text.
-        p.result = finish(p, o, { result: 'refused', plan: p.plan, error: r ? `${r.code}: ${r.message} Remedy: ${r.remedy}` : 'refused', errorCode: r?.code });
+        p.result = finish(p, o, { result: 'refused', plan: p.plan, error: r ? `${r.code}: ${r.message} Remedy: ${r.remedy}` : 'refused', errorCode: r?.code, ...(recovery ? { recovery, notes: [describeRecovery(recovery)] } : {}) });
       } else if (p.plan.status === 'up-to-date') {
         p.result = finish(p, o, { result: 'up-to-date', plan: p.plan, finalState: p.state });
       }
@@ -230,14 +259,21 @@ export async function applyBoards(boards: readonly BoardSpec[], o: ApplyOptions)
     if (o.dryRun) {
       // A dry run checks the images against copro.lock like apply (it writes nothing).
       await o.checkPlans?.(toRun.map((p) => p.plan!));
-      for (const p of toRun) p.result = finish(p, o, { result: 'planned', plan: p.plan });
+      for (const p of toRun) {
+        // Over SWD the full read ran the FUS operator: put back what it took.
+        const recovery = await recoverAfterSwdFailure(p.driver!, o.target, p.plan, o.signal);
+        p.result = finish(p, o, { result: 'planned', plan: p.plan, ...(recovery ? { recovery, notes: [describeRecovery(recovery)] } : {}) });
+      }
       return prepared.map((p) => p.result!);
     }
     // Checksums before anything is touched (a changed or tampered file stops the whole run).
     for (const p of toRun) await preflight(p.plan!);
     await o.checkPlans?.(toRun.map((p) => p.plan!));
     if (!(await o.confirm(toRun.map((p) => ({ serial: p.spec.serial, plan: p.plan! }))))) {
-      for (const p of toRun) p.result = finish(p, o, { result: 'planned', plan: p.plan, error: 'not confirmed: nothing was changed', errorCode: 'NOT_CONFIRMED' });
+      for (const p of toRun) {
+        const recovery = await recoverAfterSwdFailure(p.driver!, o.target, p.plan, o.signal);
+        p.result = finish(p, o, { result: 'planned', plan: p.plan, error: 'not confirmed: nothing was changed', errorCode: 'NOT_CONFIRMED', ...(recovery ? { recovery, notes: [describeRecovery(recovery)] } : {}) });
+      }
       return prepared.map((p) => p.result!);
     }
     // Phase 2: execute with listr2, one task group per board.

@@ -21,6 +21,33 @@ export interface StepOutcome {
   /** Notes for the person: a tool error contradicted by the read-back, unverifiable fields. */
   notes: string[];
   error?: { code: string; message: string; logFile?: string };
+  /**
+   * How the step was judged: `read-back` (the board, read again, shows what the step expects) or
+   * `not-verifiable` (irreversible, with no read-out on this connection: judged by the tool's explicit success
+   * and the FUS state afterwards; reported as "done, not verifiable by read-back", never as verified).
+   */
+  verification?: 'read-back' | 'not-verifiable';
+  /** For `not-verifiable`: what could not be read back, and why. */
+  unverifiable?: string;
+}
+
+/**
+ * Steps whose effect has no read-out on every connection (anti-rollback: AN5185 gives no FUS command to read it;
+ * the CubeProgrammer CLI has none either). Where the read-back does show it (the simulator), it is verified.
+ */
+export const NOT_READ_BACK_STEPS: ReadonlySet<Step['kind']> = new Set(['anti-rollback']);
+
+/** The effect of a not-read-back step, when this read-back cannot show it; undefined when it can. */
+function unverifiableEffect(step: Step, state: BoardState): string | undefined {
+  if (step.kind === 'anti-rollback' && state.antiRollback === 'unknown') return `anti-rollback has no read-out over ${state.source.transport}`;
+  return undefined;
+}
+
+/** FUS reporting an error after a command (not the "stack runs" answer): the command failed. */
+function fusReportsError(state: BoardState): string | undefined {
+  const e = state.fus.error;
+  if (state.fus.state !== 'FUS_ERROR' || e === 'STATE_NOT_RUNNING' || e === 'NO_ERROR' || e === 'unknown') return undefined;
+  return `FUS reports ${state.fus.state} / ${e}`;
 }
 
 /**
@@ -128,7 +155,10 @@ export async function runStep(step: Step, ctx: StepContext): Promise<StepOutcome
   let state: BoardState;
   const flashOnly = FLASH_ONLY_STEPS.has(step.kind) && ctx.lastFullState !== undefined;
   try {
-    state = await ctx.driver.readState({ signal: ctx.signal, scope: flashOnly ? 'flash' : 'full' });
+    // A step that leaves CPU2 in FUS is checked without starting the stack again (over SWD the operator's read
+    // switches CPU2 to FUS; restarting the stack there would undo "Start FUS" and fail its check).
+    const leaveInFus = step.expect.cpu2 === 'fus' || step.expect.stackRunning === false;
+    state = await ctx.driver.readState({ signal: ctx.signal, scope: flashOnly ? 'flash' : 'full', restartStack: !leaveInFus });
     if (flashOnly) state = mergeFlashRead(ctx.lastFullState!, state);
   } catch (e) {
     const err = opError ?? (e as Error);
@@ -143,12 +173,39 @@ export async function runStep(step: Step, ctx: StepContext): Promise<StepOutcome
     };
   }
   const mismatches = compareWithExpectation(step.expect, state);
+  const unverifiable = NOT_READ_BACK_STEPS.has(step.kind) ? unverifiableEffect(step, state) : undefined;
+  if (unverifiable !== undefined) {
+    // Irreversible and not readable: the tool's explicit success and FUS's state are all there is. A failure reply
+    // fails the step (and the run); a success is "done, not verifiable by read-back", never "verified".
+    const toolFailed = opError !== undefined ? opError.message : report === undefined ? 'no reply' : !report.ok ? `the tool reported ${report.error ?? 'a failure'}: ${report.messages.slice(-3).join(' / ')}` : undefined;
+    const fusFailed = fusReportsError(state);
+    if (toolFailed || fusFailed || mismatches.length > 0) {
+      return {
+        ok: false,
+        step,
+        durationMs: now() - t0,
+        state,
+        report,
+        mismatches,
+        notes,
+        verification: 'not-verifiable',
+        unverifiable,
+        error: {
+          code: opError instanceof DriverError ? opError.code : report?.error ?? 'STEP_FAILED',
+          message: `step ${step.n} (${step.title}) failed: ${[toolFailed, fusFailed, mismatches.length ? formatMismatches(mismatches) : undefined].filter(Boolean).join('; ')} (${unverifiable}: only the tool's success could confirm it)`,
+          logFile: opError instanceof DriverError ? opError.details.logFile : undefined,
+        },
+      };
+    }
+    notes.push(`${step.title}: done, not verifiable by read-back (${unverifiable}); the tool reported success and FUS no error`);
+    return { ok: true, step, durationMs: now() - t0, state, report, mismatches, notes, verification: 'not-verifiable', unverifiable };
+  }
   for (const f of unverifiedFields(step.expect, state)) notes.push(`${f} could not be read back (FUS does not report it); taken from the installed image`);
   const toolSaidNo = opError !== undefined || (report !== undefined && !report.ok);
   if (mismatches.length === 0) {
     // Field report P38: "Error: Firmware not authentic!" printed although FUS did upgrade. The board decides.
     if (toolSaidNo) notes.push(`the tool reported a failure (${opError?.message ?? report?.error ?? 'error'}), but the board shows the expected state: step accepted`);
-    return { ok: true, step, durationMs: now() - t0, state, report, mismatches, notes };
+    return { ok: true, step, durationMs: now() - t0, state, report, mismatches, notes, verification: 'read-back' };
   }
   const why = opError?.message ?? (report && !report.ok ? `the tool reported ${report.error ?? 'an error'}: ${report.messages.slice(-3).join(' / ')}` : 'the tool reported success');
   return {

@@ -1,7 +1,8 @@
 /**
  * JUnit XML from run events: one <testsuite> per board, one <testcase> per plan step (plus the plan
  * itself), so CI systems show provisioning results natively. Steps never reached after a failure are
- * <skipped/>.
+ * <skipped/>. A step done but not verifiable by read-back (anti-rollback) passes with a `verification`
+ * property "not-verifiable" and says so in <system-out>: never presented as verified.
  */
 import type { CoproEvent } from '../generated/events.js';
 
@@ -15,6 +16,9 @@ interface Case {
   seconds: number;
   failure?: string;
   skipped?: string;
+  /** How a passed step was judged (read-back / not-verifiable), and what to say about it. */
+  verification?: string;
+  out?: string;
 }
 
 type Ev<T extends CoproEvent['type']> = Extract<CoproEvent, { type?: T }> & { type: T };
@@ -44,7 +48,13 @@ export function junitFromEvents(events: readonly CoproEvent[], suiteName = 'copr
       }
       case 'step-finished': {
         const ev = e as Ev<'step-finished'>;
-        b.cases.push({ name: `step ${ev.step}: ${b.titles.get(ev.step) ?? ev.kind}`, seconds: ev.durationMs / 1000 });
+        const notVerifiable = ev.verification === 'not-verifiable';
+        b.cases.push({
+          name: `step ${ev.step}: ${b.titles.get(ev.step) ?? ev.kind}`,
+          seconds: ev.durationMs / 1000,
+          verification: ev.verification ?? 'read-back',
+          ...(notVerifiable ? { out: `done, not verifiable by read-back: ${ev.unverifiable ?? 'no read-out'}; judged by the tool's explicit success and the FUS state afterwards` } : {}),
+        });
         break;
       }
       case 'step-failed': {
@@ -73,6 +83,7 @@ export function junitFromEvents(events: readonly CoproEvent[], suiteName = 'copr
         const open = `    <testcase classname="${esc(`copro.${serial}`)}" name="${esc(c.name)}" time="${c.seconds.toFixed(3)}"`;
         if (c.failure) return `${open}>\n      <failure message="${esc(c.failure.split('\n')[0] ?? '')}">${esc(c.failure)}</failure>\n    </testcase>`;
         if (c.skipped) return `${open}>\n      <skipped message="${esc(c.skipped)}"/>\n    </testcase>`;
+        if (c.verification === 'not-verifiable') return `${open}>\n      <properties>\n        <property name="verification" value="not-verifiable"/>\n      </properties>\n      <system-out>${esc(c.out ?? '')}</system-out>\n    </testcase>`;
         return `${open}/>`;
       })
       .join('\n');

@@ -117,6 +117,18 @@ export async function makeProject(): Promise<Project> {
   return p;
 }
 
+/**
+ * "Nothing left to do?" asked the way the read-only rule allows: `copro plan` reads only what costs nothing (a
+ * board whose stack runs cannot tell its FUS version that way), so read fully with `copro status --full --save`
+ * and plan from that snapshot. Returns the `plan --state ... --detailed-exitcode` run.
+ */
+export async function planFromFullRead(p: Project, manifest: string, args: string[], o?: RunOptions): Promise<Run> {
+  const snap = `full-read-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.json`;
+  const status = await p.copro(['status', manifest, ...args, '--full', '--save', snap], o);
+  if (status.exitCode !== 0) return status;
+  return p.copro(['plan', manifest, '--state', snap, '--detailed-exitcode'], o);
+}
+
 /** The quick-start target, as the simulated board's own JSON holds it. */
 export function atQuickStartTarget(b: SimBoard): boolean {
   return b.fus.version === '2.2.0' && b.stack?.type === 'BLE_Stack_full' && b.stack.version === '1.24.0' && b.stack.address === 0x080d0000 && b.cpu2 === 'stack';

@@ -4,7 +4,7 @@
  * a third run has nothing to do.
  */
 import { afterAll, describe, it } from 'vitest';
-import { QUICK_START, atQuickStartTarget, makeProject, removeProjects } from './helpers.js';
+import { QUICK_START, atQuickStartTarget, makeProject, planFromFullRead, removeProjects } from './helpers.js';
 
 afterAll(removeProjects);
 
@@ -44,7 +44,7 @@ describe.concurrent('issue 7: an interrupted apply resumes on the next run', () 
     expect(first.exitCode, first.all).toBe(0);
     expect(first.stdout).toMatch(/note: step 1: the tool reported a failure \(DISCONNECTED\), but the board shows the expected state: step accepted/);
     expect(atQuickStartTarget(await p.board(serial))).toBe(true);
-    const again = await p.copro(['plan', manifest, '--simulate', '--detailed-exitcode']);
+    const again = await planFromFullRead(p, manifest, ['--simulate']);
     expect(again.exitCode, again.all).toBe(0);
   });
 });

@@ -15,6 +15,8 @@
  */
 import { readFileSync } from 'node:fs';
 import semver from 'semver';
+import os from 'node:os';
+import path from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { readSimulatedBoard, makeBoard, armFault, parseFault, describeFault, writeSimulatedBoard, applyAll, viewImage, type BoardSpec } from '../../src/drivers/simulator/index.js';
 import { makeStandIn } from '../../src/images/index.js';
@@ -186,7 +188,10 @@ async function runOne(c: FaultCase, serial: string, o: MatrixOptions, cap: Captu
     if (code === EXIT.INTERNAL) return done('lost', `internal error on run ${i + 1}`);
     if (code === EXIT.OK) {
       if (!atTarget(now, o.target)) return done('lost', `exit 0 but the board shows FUS ${now.fus.version}, stack ${now.stack?.type ?? 'none'} ${now.stack?.version ?? ''}`);
-      const replan = await main(['node', 'copro', 'plan', o.manifest, '--detailed-exitcode', '--json', '--serial', serial, ...o.args.filter((a) => a !== '--yes')]);
+      // `copro plan` reads only what costs nothing (the running stack hides the FUS version): plan from a full read.
+      const snap = path.join(os.tmpdir(), `copro-fault-${process.pid}-${serial}.json`);
+      const read = await main(['node', 'copro', 'status', o.manifest, '--full', '--json', '--save', snap, '--serial', serial, ...o.args.filter((a) => a !== '--yes')]);
+      const replan = read !== EXIT.OK ? read : await main(['node', 'copro', 'plan', o.manifest, '--detailed-exitcode', '--json', '--state', snap]);
       if (replan !== EXIT.OK) return done('lost', `reached the target but plan --detailed-exitcode exits ${replan}`);
       return done('converged', `run ${i + 1}`);
     }

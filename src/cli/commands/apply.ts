@@ -57,7 +57,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
       boards.map((b) => ({
         serial: b.serial,
         name: b.name,
-        open: (lock) => openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs'), onChild: lockObserver(lock) }),
+        open: (lock) => openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs'), onChild: lockObserver(lock), access: 'full' }),
       })),
       {
         target: s.target,
@@ -139,7 +139,7 @@ function summarize(results: readonly BoardResult[], ms: number): string {
     const type = st?.stack.type && st.stack.type !== 'unknown' ? st.stack.type : 'type not reported by FUS';
     const where = st ? `FUS ${st.fus.version}, stack ${st.stack.status === 'installed' ? `${st.stack.version} (${type})` : st.stack.status}, UID ${st.device.uid64}` : '';
     const what: Record<BoardResult['result'], string> = {
-      provisioned: 'provisioned and verified',
+      provisioned: r.notVerifiable?.length ? `provisioned; read back as planned except what has no read-out: ${r.notVerifiable.join(', ')} (done, not verifiable by read-back)` : 'provisioned and verified',
       'up-to-date': 'already matches the manifest: nothing to do',
       planned: r.errorCode === 'NOT_CONFIRMED' ? 'not confirmed: nothing was changed' : 'dry run: nothing was changed',
       refused: `refused: ${r.error ?? ''}`,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { BoardState } from '../../generated/board-state.js';
 import { EXIT } from '../exit-codes.js';
-import { openDriver, stateDir, transportOf, simulatorDir } from '../session.js';
+import { openDriver, stateDir, transportOf, simulatorDir, readManifest } from '../session.js';
 import { recallBoard, memoryFile } from '../../runner/board-memory.js';
 import { fusDamageDiagnosis, ST_SUPPORT } from '../../runner/power-loss.js';
 
@@ -61,7 +61,7 @@ function udevFindings(): Finding[] {
     : [{ check: 'udev rules', status: 'warn', detail: 'no udev rule mentions ST\'s USB vendor id 0483: ST-LINK and DFU devices may need root', fix: 'install STM32CubeProgrammer\'s Drivers/rules/*.rules into /etc/udev/rules.d and run udevadm control --reload' }];
 }
 
-export async function doctorCommand(_manifest: string | undefined, opts: { simulate?: boolean; cubeprogrammer?: string; port?: string; serial?: string }): Promise<number> {
+export async function doctorCommand(manifestFile: string | undefined, opts: { simulate?: boolean; cubeprogrammer?: string; port?: string; serial?: string; full?: boolean }): Promise<number> {
   const findings: Finding[] = [];
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   findings.push(major > 20 || (major === 20 && minor >= 19) ? { check: 'node', status: 'ok', detail: `Node ${process.versions.node}` } : { check: 'node', status: 'fail', detail: `Node ${process.versions.node} < 20.19`, fix: 'install Node 20.19 or newer' });
@@ -83,9 +83,15 @@ export async function doctorCommand(_manifest: string | undefined, opts: { simul
     findings.push({ check: 'driver', status: 'ok', detail: `simulated boards in ${simulatorDir()}` });
   }
   try {
-    const driver = await openDriver({ simulated: opts.simulate === true, serial: opts.serial, port: opts.port ?? 'usb1', transport: transportOf(opts.port, opts.simulate === true), cubeprogrammer: opts.cubeprogrammer, logDir: path.join(stateDir(), 'logs') });
+    // The board as the manifest reaches it (port, serial), when one is given.
+    const conn = manifestFile && existsSync(manifestFile) ? (await readManifest(manifestFile)).manifest.connection : undefined;
+    const simulated = opts.simulate === true || conn?.driver === 'simulator';
+    const port = opts.port ?? conn?.port;
+    // Without --full only what costs nothing is read (no reset, no FUS start, no SWD FUS operator).
+    const access = opts.full ? 'full' : 'free';
+    const driver = await openDriver({ simulated, serial: opts.serial ?? conn?.serial, port: port ?? 'usb1', transport: transportOf(port, simulated), cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs'), access });
     try {
-      const state = await driver.readState();
+      const state = await driver.readState({ scope: access });
       findings.push(...diagnoseBoard(state));
       const memory = await recallBoard(path.join(stateDir(), 'boards'), state.device.uid64);
       if (memory?.fusDamaged) findings.push({ check: 'FUS damaged', status: 'fail', detail: fusDamageDiagnosis(memory.fusDamaged, memoryFile(path.join(stateDir(), 'boards'), state.device.uid64)), fix: `no install can fix it: ${ST_SUPPORT}` });

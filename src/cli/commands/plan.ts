@@ -1,12 +1,15 @@
-/** `copro plan`: read the board (or a snapshot) and print the steps; touches nothing. */
+/**
+ * `copro plan`: read the board (or a snapshot) and print the steps. Touches nothing and costs nothing: its
+ * drivers are opened for free reads only (no reset, no FUS start, no SWD FUS operator), so what only such a
+ * read could tell is "unknown", and the plan says so.
+ */
 import path from 'node:path';
 import type { BoardState } from '../../generated/board-state.js';
 import { plan, formatPlan } from '../../planner/index.js';
 import { readSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
-import { swdReadWouldDestroyApplication } from '../../runner/swd-guard.js';
 import { EXIT } from '../exit-codes.js';
-import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, CliError, lockDir, lockObserver } from '../session.js';
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, lockDir, lockObserver } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { useColor } from '../output.js';
 
@@ -26,12 +29,9 @@ export async function planCommand(manifestFile: string, opts: PlanOptions): Prom
     for (const b of await selectBoards(s, opts)) {
       const lock = await acquireBoardLock(lockDir(s.simulated), b.serial);
       try {
-        const driver = await openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs'), onChild: lockObserver(lock) });
+        const driver = await openDriver({ simulated: s.simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? s.port, transport: s.transport, cubeprogrammer: opts.cubeprogrammer ?? conn?.cubeprogrammer, mode: conn?.mode, baudrate: conn?.baudrate, timeoutSeconds: conn?.timeoutSeconds, logDir: path.join(stateDir(), 'logs'), onChild: lockObserver(lock), access: 'free' });
         try {
-          // Over SWD a full read runs the FUS operator over the application (P47): refuse first where policy says so.
-          const loss = await swdReadWouldDestroyApplication(driver, s.target);
-          if (loss) throw new CliError(`board ${b.serial}: refused (SWD_APPLICATION_LOSS): ${loss}`, EXIT.REFUSED);
-          states.push({ serial: b.serial, state: await driver.readState() });
+          states.push({ serial: b.serial, state: await driver.readState({ scope: 'free' }) });
         } finally {
           await driver.close();
         }
@@ -40,17 +40,24 @@ export async function planCommand(manifestFile: string, opts: PlanOptions): Prom
       }
     }
   }
-  const plans = states.map(({ serial, state }) => ({ serial, plan: plan({ state, target: s.target, images: s.images }) }));
+  const plans = states.map(({ serial, state }) => ({ serial, state, plan: plan({ state, target: s.target, images: s.images }) }));
   if (opts.json) {
     process.stdout.write(JSON.stringify(plans.length === 1 ? plans[0]!.plan : plans.map((p) => ({ board: p.serial, ...p.plan })), null, 2) + '\n');
   } else {
     for (const p of plans) {
       if (plans.length > 1) process.stdout.write(`\n== board ${p.serial} ==\n`);
       process.stdout.write(formatPlan(p.plan, { color: useColor(opts) }) + '\n');
+      const unread = notReadForFree(p.state);
+      if (unread.length) process.stdout.write(`Not read (copro plan reads only what costs nothing):\n${unread.map((n) => `  ${n}`).join('\n')}\n${p.plan.status === 'refused' ? `  To plan from a full read: \`copro apply --dry-run\` (reads at that cost, changes nothing else), or \`copro status --full --save board.json\` then \`copro plan --state board.json\`.\n` : ''}`);
     }
     if (s.simulated && !opts.state) process.stdout.write(`(simulated board in ${simulatorDir()}; images without a local file are deterministic stand-ins)\n`);
   }
   if (plans.some((p) => p.plan.status === 'refused')) return EXIT.REFUSED;
   if (opts.detailedExitcode && plans.some((p) => p.plan.status === 'changes')) return EXIT.CHANGES;
   return EXIT.OK;
+}
+
+/** The `unknown: ...` notes of a free read: what it could not know, and what reading it would cost. */
+export function notReadForFree(state: BoardState): string[] {
+  return state.notes.filter((n) => n.startsWith('unknown:'));
 }

@@ -60,13 +60,12 @@ export async function statusCommand(manifestFile: string | undefined, opts: Stat
   for (const b of boards) {
     const lock = await acquireBoardLock(lockDir(simulated), b.serial);
     try {
-      const driver = await openDriver({ simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? port, transport, cubeprogrammer: opts.cubeprogrammer ?? s?.loaded.manifest.connection?.cubeprogrammer, logDir: path.join(stateDir(), 'logs') });
+      // Without --full the driver may only read what costs nothing (no reset, no FUS start, no SWD FUS operator);
+      // what it could not read is "unknown" with a note saying what reading it would cost.
+      const access = opts.full ? 'full' : 'free';
+      const driver = await openDriver({ simulated, serial: b.portOnly ? undefined : b.serial, port: b.port ?? port, transport, cubeprogrammer: opts.cubeprogrammer ?? s?.loaded.manifest.connection?.cubeprogrammer, logDir: path.join(stateDir(), 'logs'), access });
       try {
-        // Over SWD, reading FUS runs CubeProgrammer's FUS operator over the application (P47): status reads only
-        // what is safe unless --full says the application may be lost.
-        const safeOnly = transport === 'swd' && !opts.full;
-        const state = await driver.readState({ scope: safeOnly ? 'flash' : 'full' });
-        if (safeOnly) state.notes.push('over SWD only the option bytes were read: reading FUS would overwrite the application (copro status --full to read it anyway)');
+        const state = await driver.readState({ scope: access });
         results.push({ serial: b.serial, state });
       } finally {
         await driver.close();

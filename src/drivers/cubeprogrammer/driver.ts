@@ -9,9 +9,11 @@ import { compareVersions } from '../../domain/version.js';
 import { hex } from '../../domain/hex.js';
 import { hasStandInMarker } from '../../images/standin.js';
 import type { AvailableImage } from '../../images/types.js';
-import type { Driver, DriverInfo, FwUpgradeOptions, OperationOptions, OperationReport, OptionBytesWrite, Progress, ReadOptions } from '../driver.js';
+import type { BoardAccess, Driver, DriverInfo, FwUpgradeOptions, OperationOptions, OperationReport, OptionBytesWrite, Progress, ReadOptions } from '../driver.js';
 import { mustUpdateFusFirst } from '../early-fus.js';
-import { DriverError, withoutFusFacts } from '../driver.js';
+import { DriverError, assertMayChange, freeReadOfInfoTable, scopeFor, unknownNote, withoutFusFacts } from '../driver.js';
+import { FUS_INFO_TABLE, FUS_INFO_VALID_KEY } from '../../domain/fus.js';
+import { wordAt } from './parse.js';
 import { createHash } from 'node:crypto';
 import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
 import { formatArgv, runCli, type InvokeResult, type ToolChildObserver } from './invoke.js';
@@ -53,6 +55,8 @@ export interface CubeProgrammerDriverOptions {
   logFile?: string;
   /** copro's simulated stand-in images are for the simulator only. */
   allowStandInImages?: boolean;
+  /** `free`: free reads only, every other operation refused before a CLI call (see BoardAccess). Default `full`. */
+  access?: BoardAccess;
   /** Added to the CLI's environment (LD_LIBRARY_PATH from locate). */
   env?: Record<string, string>;
   /** From the `--version` banner, when already known. */
@@ -104,7 +108,9 @@ export class CubeProgrammerDriver implements Driver {
   // ------------------------------------------------------------------------------------------ read
 
   async readState(opts: ReadOptions = {}): Promise<BoardState> {
-    if (opts.scope === 'flash') return this.readFlashOnly(opts);
+    const scope = scopeFor(this.o.access ?? 'full', opts.scope);
+    if (scope === 'free') return this.readFree(opts);
+    if (scope === 'flash') return this.readFlashOnly(opts);
     if (this.transport === 'swd') this.verifiedApplication = undefined; // this read loads the FUS operator
     // One GET_STATE does not switch CPU2 (two do: STM32WB.md §5), so the first call is non-invasive over USB/UART.
     const versionRead = this.transport === 'swd' ? ['-r32', '0x20010010', '8'] : ['-r32', '0x20030024', '52'];
@@ -115,13 +121,14 @@ export class CubeProgrammerDriver implements Driver {
 
     let afterStartFus: CliResult | undefined;
     let restartedStack: boolean | undefined;
+    const restart = opts.restartStack !== false;
     if (stackWasRunning(first.parsed.fusStates[first.parsed.fusStates.length - 1])) {
       // Versions read while the stack runs are garbage (field report P23): start FUS, read, start the stack again.
       const second = await this.call('startFus', ['-startfus', ...versionRead], opts);
       this.assertUnderstood(second);
       afterStartFus = second.parsed;
       const peek = buildBoardState({ transport: this.transport, toolVersion: this.toolVersion, first: first.parsed, afterStartFus, restartedStack: false, knownStack: this.installedStack, probeSerial: null, readAt: new Date(0).toISOString() });
-      if (!mustUpdateFusFirst(peek)) {
+      if (restart && !mustUpdateFusFirst(peek)) {
         const third = await this.call('startStack', ['-startwirelessstack'], opts);
         restartedStack = third.parsed.errors.length === 0 && (third.parsed.successes.includes('start-ws') || finished(third.parsed, /startwirelessstack/i));
       }
@@ -138,7 +145,7 @@ export class CubeProgrammerDriver implements Driver {
         readAt: (this.o.now?.() ?? new Date()).toISOString(),
       });
     let state = build();
-    if (this.transport === 'swd' && state.stack.status === 'installed' && state.cpu2 === 'fus' && !mustUpdateFusFirst(state) && !this.fusStartedOnPurpose) {
+    if (restart && this.transport === 'swd' && state.stack.status === 'installed' && state.cpu2 === 'fus' && !mustUpdateFusFirst(state) && !this.fusStartedOnPurpose) {
       // Over SWD the FUS operator's read leaves CPU2 in FUS ("Read FUS infos", field report P36): a stack that is
       // installed is started again, as after an install (startstack=1), so reading never stops the user's BLE.
       const again = await this.call('startStack', ['-startwirelessstack'], opts);
@@ -153,6 +160,7 @@ export class CubeProgrammerDriver implements Driver {
   // ------------------------------------------------------------------------------------ operations
 
   async startFus(opts: OperationOptions = {}): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'starting FUS');
     await this.refuseIap(opts);
     const { inv, parsed } = await this.call('startFus', ['-startfus'], opts);
     const last = parsed.fusStates[parsed.fusStates.length - 1];
@@ -162,6 +170,7 @@ export class CubeProgrammerDriver implements Driver {
   }
 
   async deleteStack(opts: OperationOptions = {}): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'deleting the stack');
     await this.refuseIap(opts);
     this.refuseFus2OverOldSwd('FW_DELETE', this.lastFusVersion);
     const { inv, parsed } = await this.call('delete', ['-fwdelete'], opts);
@@ -172,6 +181,7 @@ export class CubeProgrammerDriver implements Driver {
   }
 
   async upgrade(image: AvailableImage, address: number, opts: FwUpgradeOptions): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'installing an image');
     const file = await this.refuseImage(image);
     await this.refuseIap(opts);
     const target = image.identity.kind === 'fus' ? image.identity.version : undefined;
@@ -187,6 +197,7 @@ export class CubeProgrammerDriver implements Driver {
   }
 
   async startStack(opts: OperationOptions = {}): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'starting the stack');
     await this.refuseIap(opts);
     this.fusStartedOnPurpose = false;
     const { inv, parsed } = await this.call('startStack', ['-startwirelessstack'], opts);
@@ -195,6 +206,7 @@ export class CubeProgrammerDriver implements Driver {
   }
 
   async writeOptionBytes(ob: OptionBytesWrite, opts: OperationOptions = {}): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'writing option bytes');
     const args = optionBytesArgs(ob);
     if (args.length === 0) return { ok: true, messages: ['no option byte to write'] };
     const { inv, parsed } = await this.call('optionBytes', args, opts);
@@ -203,6 +215,7 @@ export class CubeProgrammerDriver implements Driver {
   }
 
   async flash(file: string, address: number, opts: OperationOptions = {}): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'writing flash');
     const { inv, parsed } = await this.call('flash', flashArgs(file, address), opts);
     const verified = parsed.successes.includes('download-complete') && parsed.successes.includes('download-verified');
     // `-v` makes CubeProgrammer read the written range back and compare it: the only read-back of the
@@ -224,7 +237,32 @@ export class CubeProgrammerDriver implements Driver {
     return withoutFusFacts({ ...full, application, notes: full.notes.filter((n) => !/FUS operator|FUS state/.test(n)) }, 'flash-only read (-ob displ): FUS and the stack were not read');
   }
 
+  /**
+   * A free read: no FUS_GET_STATE (two in a row reboot CPU2 into FUS), no FUS start, no FUS operator, no reset.
+   * USB DFU / UART: the FUS info table and the option bytes (the table is FUS's only while FUS runs, STM32WB.md
+   * §5). SWD: connected hot-plug (mode=UR would reset the chip), option bytes and UID64 only.
+   */
+  private async readFree(opts: OperationOptions): Promise<BoardState> {
+    const readAt = (this.o.now?.() ?? new Date()).toISOString();
+    const probeSerial = this.o.serial ?? this.header?.serial ?? null;
+    if (this.transport === 'swd') {
+      const { parsed } = await this.call('read', ['-r32', hex(UID64_ADDRESS), '8', '-ob', 'displ'], opts, { mode: 'HOTPLUG' });
+      this.assertRomBootloader(parsed);
+      const full = buildBoardState({ transport: 'swd', toolVersion: this.toolVersion, first: parsed, probeSerial, readAt });
+      const application: BoardState['application'] = this.verifiedApplication ? { present: true, sha256: this.verifiedApplication.sha256 } : { present: 'unknown' };
+      return withoutFusFacts({ ...full, application, notes: full.notes.filter((n) => !/FUS operator|FUS state/.test(n)) }, unknownNote('what CPU2 runs, the FUS version and the stack', 'swd'));
+    }
+    const { parsed } = await this.call('read', ['-r32', hex(FUS_INFO_TABLE), '52', '-ob', 'displ'], opts);
+    this.assertRomBootloader(parsed);
+    const state = buildBoardState({ transport: this.transport, toolVersion: this.toolVersion, first: parsed, knownStack: this.installedStack, probeSerial, readAt });
+    const fusRunning = wordAt(parsed, FUS_INFO_TABLE) === FUS_INFO_VALID_KEY;
+    const free = freeReadOfInfoTable(state, fusRunning);
+    if (free.fus.version !== 'unknown') this.lastFusVersion = free.fus.version;
+    return free;
+  }
+
   async activateAntiRollback(opts: OperationOptions = {}): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'activating anti-rollback');
     if (this.transport === 'swd') {
       // CLI help: "-antirollback ... (Only on Bootloader interface)".
       throw new DriverError('UNSUPPORTED', 'anti-rollback can only be activated through the bootloader interface (USB DFU or UART), not over SWD', {
@@ -310,8 +348,8 @@ export class CubeProgrammerDriver implements Driver {
    * One CLI invocation, reconnecting with bounded backoff when the device is not (yet) there after a reset:
    * only when the CLI never connected, so no command ran and a retry cannot repeat one.
    */
-  private async call(kind: OpKind, command: string[], opts: OperationOptions): Promise<{ inv: InvokeResult; parsed: CliResult }> {
-    const args = [...connectArgs(this.o), ...command];
+  private async call(kind: OpKind, command: string[], opts: OperationOptions, connect: { mode?: string } = {}): Promise<{ inv: InvokeResult; parsed: CliResult }> {
+    const args = [...connectArgs({ ...this.o, ...connect }), ...command];
     const started = Date.now();
     let delay = this.reconnect.firstDelayMs;
     for (let attempt = 1; ; attempt++) {

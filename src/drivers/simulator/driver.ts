@@ -14,6 +14,11 @@ import { fusErrorByName } from '../../domain/fus.js';
 import {
   DriverError,
   withoutFusFacts,
+  scopeFor,
+  assertMayChange,
+  freeReadOfInfoTable,
+  unknownNote,
+  type BoardAccess,
   type ReadOptions,
   type Driver,
   type DriverInfo,
@@ -47,6 +52,8 @@ export interface SimulatorDriverOptions {
   toolVersion?: string;
   /** SWD connect mode (default under reset, as ST's procedures use). */
   connectMode?: ConnectMode;
+  /** `free`: free reads only, every other operation refused (see BoardAccess). Default `full`. */
+  access?: BoardAccess;
 }
 
 /** A sequence of model commands against one board, collecting events. */
@@ -122,14 +129,16 @@ export class SimulatorDriver implements Driver {
   private modelled = 0;
   private readonly speed: number;
   private readonly ctx: SimContext;
+  readonly access: BoardAccess;
 
   constructor(
     readonly dir: string,
     readonly serial: string,
     readonly transport: Transport,
-    opts: { speed?: number; toolVersion?: string; connectMode?: ConnectMode } = {},
+    opts: { speed?: number; toolVersion?: string; connectMode?: ConnectMode; access?: BoardAccess } = {},
   ) {
     this.speed = opts.speed ?? simSpeed();
+    this.access = opts.access ?? 'full';
     this.ctx = {
       transport,
       ...(transport === 'swd' ? { connectMode: opts.connectMode ?? 'under-reset' } : {}),
@@ -150,7 +159,7 @@ export class SimulatorDriver implements Driver {
    * One host session: connect, then `body`; saves the board, then replays the events in modelled time
    * (progress callbacks, abort) while still holding the board lock.
    */
-  private async session<T>(opts: OperationOptions | undefined, body: (x: Exchange) => T): Promise<T> {
+  private async session<T>(opts: OperationOptions | undefined, body: (x: Exchange) => T, ctx: SimContext = this.ctx): Promise<T> {
     if (this.closed) throw new DriverError('REFUSED', 'this simulator driver was closed');
     if (opts?.signal?.aborted) throw new DriverError('ABORTED', 'aborted before the operation started');
     type Result = { connectError: SimOutcome } | { value: T };
@@ -159,7 +168,7 @@ export class SimulatorDriver implements Driver {
         this.dir,
         this.serial,
         (board) => {
-          const x = new Exchange(board, this.ctx);
+          const x = new Exchange(board, ctx);
           const connected = x.run({ op: 'connect' });
           if (!connected.ok) {
             // Still save: connecting may have powered the board up (and FUS resumed an interrupted install).
@@ -232,11 +241,14 @@ export class SimulatorDriver implements Driver {
   }
 
   async readState(opts?: ReadOptions): Promise<BoardState> {
+    const scope = scopeFor(this.access, opts?.scope);
+    if (scope === 'free') return this.readFree(opts);
+    const restart = opts?.restartStack !== false;
     return this.session(opts, (x) => {
       const at = new Date().toISOString();
       const first = toBoardState(x.board, this.transport, at);
-      if (opts?.scope === 'flash') return withoutFusFacts(first, 'flash-only read: FUS and the stack were not read (no FUS start, no SWD operator)');
-      if (this.transport === 'swd') return this.readOverSwd(x, at);
+      if (scope === 'flash') return withoutFusFacts(first, 'flash-only read: FUS and the stack were not read (no FUS start, no SWD operator)');
+      if (this.transport === 'swd') return this.readOverSwd(x, at, restart);
       // Same procedure as the CubeProgrammer driver: over USB/UART the versions read while the stack runs are
       // garbage (field report P23), so start FUS, read, and start the stack again.
       if (this.transport === 'simulated' || x.board.cpu2 !== 'stack' || x.board.lockedUp !== null) return first;
@@ -247,8 +259,31 @@ export class SimulatorDriver implements Driver {
       if (mustUpdateFusFirst(inFus)) {
         return { ...inFus, notes: [...inFus.notes, `CPU2 was left in FUS: on a ${inFus.device.flashSizeKB} KB part with FUS ${inFus.fus.version} nothing but a FUS update may run (release notes v1.1.1)`] };
       }
+      if (!restart) return { ...inFus, notes: [...inFus.notes, 'versions read in FUS mode (FUS started: a reset); CPU2 left in FUS'] };
       return this.restartStackAfterRead(x, inFus, 'versions read in FUS mode (FUS started, then the stack started again: two resets)');
     });
+  }
+
+  /**
+   * A free read: connect without a reset (SWD hot-plug; USB DFU / UART connect to the ROM bootloader, which
+   * resets nothing) and read what the chip shows: option bytes, over USB/UART the FUS info table (valid only
+   * while FUS runs), over SWD the flash. No FUS command at all.
+   */
+  private async readFree(opts: ReadOptions | undefined): Promise<BoardState> {
+    const ctx: SimContext = this.transport === 'swd' ? { ...this.ctx, connectMode: 'hotplug' } : this.ctx;
+    return this.session(
+      opts,
+      (x) => {
+        const at = new Date().toISOString();
+        const seen = toBoardState(x.board, this.transport, at);
+        if (this.transport === 'simulated') return seen;
+        if (this.transport === 'swd') return withoutFusFacts(seen, unknownNote('what CPU2 runs, the FUS version and the stack', 'swd'));
+        // The info table at 0x20030024 is FUS's only while FUS runs (and not locked up); else it is the stack's (P11, P23).
+        const fusRunning = x.board.cpu2 === 'fus' && x.board.lockedUp === null && !x.board.sram2aCleared;
+        return freeReadOfInfoTable(seen, fusRunning);
+      },
+      ctx,
+    );
   }
 
   /** Starts the installed stack again after a read that switched CPU2 to FUS, and reports the board as it then is. */
@@ -269,12 +304,12 @@ export class SimulatorDriver implements Driver {
    * overwritten, nSWboot0=0) and CPU2 switched to FUS (field reports P27, P36, P47). An installed stack is
    * then started again, as the CubeProgrammer driver does, except where ST forbids any other operation.
    */
-  private readOverSwd(x: Exchange, at: string): BoardState {
+  private readOverSwd(x: Exchange, at: string, restart: boolean): BoardState {
     const got = x.run({ op: 'getState' });
     const inFus = toBoardState(x.board, 'swd', at);
     if (!got.ok) return { ...inFus, notes: [...inFus.notes, `FUS could not be reached through the operator: ${got.message ?? got.error ?? 'no answer'}`] };
     const notes = [...inFus.notes, "reading over SWD ran CubeProgrammer's FUS operator: the application's first sectors were overwritten and nSWboot0 set to 0"];
-    if (inFus.stack.status !== 'installed' || (x.board.cpu2 as string) !== 'fus' || mustUpdateFusFirst(inFus) || this.fusStartedOnPurpose) return { ...inFus, notes };
+    if (!restart || inFus.stack.status !== 'installed' || (x.board.cpu2 as string) !== 'fus' || mustUpdateFusFirst(inFus) || this.fusStartedOnPurpose) return { ...inFus, notes };
     return this.restartStackAfterRead(x, { ...inFus, notes }, 'reading over SWD started FUS; the installed stack was started again');
   }
 
@@ -282,6 +317,7 @@ export class SimulatorDriver implements Driver {
   private fusStartedOnPurpose = false;
 
   async startFus(opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.access, 'starting FUS');
     this.fusStartedOnPurpose = true;
     return this.session(opts, (x) => {
       const o = this.transport === 'swd' ? x.run({ op: 'getState' }) : x.run({ op: 'startFus' });
@@ -290,6 +326,7 @@ export class SimulatorDriver implements Driver {
   }
 
   async deleteStack(opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.access, 'deleting the stack');
     return this.session(opts, (x) => {
       const o = this.ensureFus(x) ?? x.run({ op: 'fwDelete' });
       return this.report(x, o, 'Firmware delete Success');
@@ -297,6 +334,7 @@ export class SimulatorDriver implements Driver {
   }
 
   async upgrade(image: AvailableImage, address: number, opts: FwUpgradeOptions): Promise<OperationReport> {
+    assertMayChange(this.access, 'installing an image');
     if (!image.path) throw new DriverError('REFUSED', `${image.name}: no local bytes to download (fetch the image first)`);
     let bytes: Uint8Array;
     try {
@@ -330,15 +368,18 @@ export class SimulatorDriver implements Driver {
   }
 
   async startStack(opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.access, 'starting the stack');
     this.fusStartedOnPurpose = false;
     return this.session(opts, (x) => this.report(x, x.run({ op: 'startStack' }), 'FusStartWS activated successfully'));
   }
 
   async writeOptionBytes(ob: OptionBytesWrite, opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.access, 'writing option bytes');
     return this.session(opts, (x) => this.report(x, x.run({ op: 'writeOptionBytes', values: { ...ob } }), 'Option Bytes successfully programmed'));
   }
 
   async flash(file: string, address: number, opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.access, 'writing flash');
     let bytes: Uint8Array;
     try {
       bytes = await readFile(file);
@@ -353,6 +394,7 @@ export class SimulatorDriver implements Driver {
   }
 
   async activateAntiRollback(opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.access, 'activating anti-rollback');
     return this.session(opts, (x) => {
       const o = this.ensureFus(x) ?? x.run({ op: 'activateAntiRollback' });
       return this.report(x, o, 'Anti-rollback activated');
@@ -374,5 +416,6 @@ export async function createSimulatorDriver(opts: SimulatorDriverOptions): Promi
     ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
     ...(opts.toolVersion ? { toolVersion: opts.toolVersion } : {}),
     ...(opts.connectMode ? { connectMode: opts.connectMode } : {}),
+    ...(opts.access ? { access: opts.access } : {}),
   });
 }
