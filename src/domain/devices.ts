@@ -1,5 +1,5 @@
 /**
- * The STM32WB devices copro knows, keyed as ST's release-note tables are (STM32WB.md §3).
+ * The STM32WB devices copro knows, keyed as ST's release-note tables are (STM32CubeWB release notes, install address tables).
  * TOP is the address below which CPU2 images go; on 1 MB parts FUS lives in 0x080F4000..0x080FFFFF.
  */
 import type { BoardState } from '../generated/board-state.js';
@@ -12,11 +12,11 @@ export type Family = 'STM32WB5x' | 'STM32WB3x' | 'STM32WB1x';
 export interface Device {
   key: DeviceKey;
   family: Family;
-  /** DBGMCU device id: 0x495 = WB55/WB35 family, 0x494 = WB1x (STM32WB.md §3). */
+  /** DBGMCU device id: 0x495 = WB55/WB35 family, 0x494 = WB1x (STM32CubeWB release notes, install address tables). */
   deviceId: number;
   flashBase: number;
   flashSize: number;
-  /** CPU2 images go below this address (STM32WB.md §3 table; = flash end except on 1 MB parts). */
+  /** CPU2 images go below this address (STM32CubeWB release notes, install address tables table; = flash end except on 1 MB parts). */
   top: number;
   /** Flash page (sector) size: 4 KiB on WB5x/WB3x, 2 KiB on WB1x. */
   pageSize: number;
@@ -73,7 +73,7 @@ export function flashEnd(d: Device): number {
   return d.flashBase + d.flashSize;
 }
 
-/** SFSA is a page index from the flash base (STM32WB.md §5: 0xF4 on a 1M part = no stack). */
+/** SFSA is a page index from the flash base (STM32CubeWB release notes and AN5185, reading versions: 0xF4 on a 1M part = no stack). */
 export function sfsaToAddress(d: Device, sfsa: number): number {
   return d.flashBase + sfsa * d.pageSize;
 }

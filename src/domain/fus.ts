@@ -1,6 +1,6 @@
 /**
- * FUS states and errors (SHCI FUS_GET_STATE, STM32WB.md §6) and the names STM32_Programmer_CLI prints
- * for them (STM32WB.md §7, cli-transcripts/).
+ * FUS states and errors (SHCI FUS_GET_STATE, AN5185 and shci.h: FUS states, observed timings and the names STM32_Programmer_CLI prints
+ * for them (STM32CubeProgrammer CLI, UM2237, public CLI logs).
  */
 
 /** Classes of the FUS state byte: 0x00 idle, 0x10-0x1F stack upgrade, 0x20-0x2F FUS upgrade, 0x30-0x3F service, 0xFF error. */
@@ -32,7 +32,7 @@ export interface FusError {
   meaning: string;
 }
 
-/** SHCI error codes, meaningful in state 0xFF (STM32WB.md §6). */
+/** SHCI error codes, meaningful in state 0xFF (AN5185 and shci.h: FUS states, observed timings). */
 export const FUS_ERRORS: readonly FusError[] = [
   { code: 0x00, name: 'NO_ERROR', cliStatus: 'FUS_NO_ERROR', meaning: 'no error' },
   { code: 0x01, name: 'IMG_NOT_FOUND', cliStatus: 'FUS_IMAGE_NOT_FOUND', meaning: 'no image found in flash below SFSA (or nothing installed to delete)' },
@@ -64,7 +64,7 @@ export function fusErrorByCliStatus(status: string): FusError | undefined {
   return FUS_ERRORS.find((e) => e.cliStatus === status);
 }
 
-/** FUS device info table in SRAM2A (STM32WB.md §5): +0 validity key when FUS runs. */
+/** FUS device info table in SRAM2A (STM32CubeWB release notes and AN5185, reading versions): +0 validity key when FUS runs. */
 export const FUS_INFO_TABLE = 0x20030024;
 export const FUS_INFO_VALID_KEY = 0xa94656b9;
 /** Over USB DFU / UART (ROM bootloader), after -startfus. */
@@ -74,5 +74,5 @@ export const STACK_VERSION_ADDRESS = 0x20030038;
 export const FUS_VERSION_ADDRESS_SWD = 0x20010010;
 export const STACK_VERSION_ADDRESS_SWD = 0x20010014;
 
-/** SFSA = 0 with SBRV 0x3FC00: the chip boots CPU2 into safeboot (corrupted option bytes), STM32WB.md §5. */
+/** SFSA = 0 with SBRV 0x3FC00: the chip boots CPU2 into safeboot (corrupted option bytes), STM32CubeWB release notes and AN5185, reading versions. */
 export const SAFEBOOT_SBRV = 0x3fc00;

@@ -1,8 +1,8 @@
 /**
  * Wireless stack types: the names ST's file names and the catalog use (`BLE_Stack_full`), and the
- * InfoStack type code a running stack reports in its device info table (STM32WB.md §5).
+ * InfoStack type code a running stack reports in its device info table (STM32CubeWB release notes and AN5185, reading versions).
  *
- * The footer carries no stack type (STM32WB.md §2): a type comes from the catalog (by sha256), from the
+ * The footer carries no stack type (AN5185 image footer): a type comes from the catalog (by sha256), from the
  * file name, or from the running stack's info table. `code: null` means ST documents no code for that
  * image family that we could tie to it: copro then cannot confirm the type by read-back and says so.
  */
@@ -56,7 +56,7 @@ export function stackTypeByCode(code: number): StackType | undefined {
   return STACK_TYPES.find((s) => s.code === code);
 }
 
-/** InfoStack [7:0] = type code (STM32WB.md §5). */
+/** InfoStack [7:0] = type code (STM32CubeWB release notes and AN5185, reading versions). */
 export function stackTypeCodeOfInfo(infoStack: number): number {
   return infoStack & 0xff;
 }

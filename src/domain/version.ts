@@ -2,7 +2,7 @@
  * Firmware versions: the 32-bit version word of the image footer and of the FUS device info table,
  * and the semver strings copro reasons with.
  *
- * STM32WB.md §2: `major<<24 | minor<<16 | sub<<8 | branch<<4 | build` (0x01180003 = 1.24.0, build 3).
+ * AN5185 image footer: `major<<24 | minor<<16 | sub<<8 | branch<<4 | build` (0x01180003 = 1.24.0, build 3.
  * Release notes: "Decode, never compare strings" ("1.13" < "1.9" as text).
  */
 import semver from 'semver';

@@ -3,7 +3,7 @@
  * `simulator/` (an in-process model of a chip and its FUS) and `cubeprogrammer/` (ST's
  * STM32_Programmer_CLI through execa, tested against the fake CLI over the same model).
  *
- * Contract (STM32WB.md §7): an operation's own report is never proof. Every operation returns what the
+ * Contract (STM32CubeProgrammer CLI, UM2237): an operation's own report is never proof. Every operation returns what the
  * tool said (`OperationReport`), and the runner judges the step only by `readState()` afterwards.
  */
 import type { BoardState } from '../generated/board-state.js';
@@ -78,7 +78,7 @@ export class DriverError extends Error {
 }
 
 export interface FwUpgradeOptions extends OperationOptions {
-  /** CubeProgrammer's `firstinstall=0` runs FW_DELETE before installing (STM32WB.md §4). copro plans the delete as its own step, so it passes true. */
+  /** CubeProgrammer's `firstinstall=0` runs FW_DELETE before installing (STM32CubeWB release notes, upgrade procedure). copro plans the delete as its own step, so it passes true. */
   firstInstall: boolean;
   /** `startstack=1` (default) starts the stack after install. */
   startStack: boolean;
@@ -88,7 +88,7 @@ export interface FwUpgradeOptions extends OperationOptions {
  * How much a read may do.
  * - `full` (default for a driver opened with `access: 'full'`) reads FUS and the stack, which may need FUS
  *   started (USB/UART: two chip resets) or CubeProgrammer's FUS operator (SWD: it overwrites 0x08000000.. and
- *   sets nSWboot0=0, field report P47).
+ *   sets nSWboot0=0, public field reports).
  * - `flash` reads only what needs neither (option bytes, the application as far as known): FUS, stack and
  *   CPU2 come back "unknown". The runner verifies option-byte and application steps with it, so the check
  *   does not undo what it checks. (Over SWD it may still connect under reset, as apply does.)
@@ -178,7 +178,7 @@ export function withoutFusFacts(s: BoardState, note: string): BoardState {
 
 /**
  * A `free`-scope read over USB DFU / UART from the FUS device info table alone (no FUS_GET_STATE): valid only
- * while FUS runs (key 0xA94656B9, STM32WB.md §5); otherwise CPU2 runs something else (most likely the stack)
+ * while FUS runs (key 0xA94656B9, STM32CubeWB release notes and AN5185, reading versions; otherwise CPU2 runs something else (most likely the stack)
  * and FUS, the stack and CPU2 are unknown. FUS's own state is never asked (that takes a FUS_GET_STATE).
  */
 export function freeReadOfInfoTable(s: BoardState, fusRunning: boolean): BoardState {
@@ -212,7 +212,7 @@ export interface Driver {
   writeOptionBytes(ob: OptionBytesWrite, opts?: OperationOptions): Promise<OperationReport>;
   /** Writes a user application file at an address (re-flash after the SWD FUS operator). */
   flash(file: string, address: number, opts?: OperationOptions): Promise<OperationReport>;
-  /** Irreversible (STM32WB.md §4): only after FUS >= 1.2.0 and a verified stack. */
+  /** Irreversible (STM32CubeWB release notes, upgrade procedure): only after FUS >= 1.2.0 and a verified stack. */
   activateAntiRollback(opts?: OperationOptions): Promise<OperationReport>;
   /** Releases whatever the driver holds (nothing for the CLI; the store lock for the simulator). */
   close(): Promise<void>;

@@ -123,7 +123,7 @@ export interface CatalogImage {
   rawUrl: string;
 }
 /**
- * The image's trailer as recorded from the real file (STM32WB.md §2). valid=false: no signature trailer (the v1.5.0 FUS).
+ * The image's trailer as recorded from the real file (AN5185 image footer). valid=false: no signature trailer (the v1.5.0 FUS).
  *
  * This interface was referenced by `Catalog`'s JSON-Schema
  * via the `definition` "footer".

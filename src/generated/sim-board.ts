@@ -28,7 +28,7 @@ export type Attachment =
       accessPort: number;
       boardName: string;
       /**
-       * The probe enumerates but cannot be opened (ST-LINK error DEV_CONNECT_ERR, cli-transcripts/16).
+       * The probe enumerates but cannot be opened (ST-LINK error DEV_CONNECT_ERR, public CLI log: github pcb util readme v2.17 list connect error).
        */
       connectError?: boolean;
       /**
@@ -174,7 +174,7 @@ export interface SimBoard {
     consecutiveGetState: number;
   };
   /**
-   * FUS device info table words at 0x20030024 that are not derived from the rest (STM32WB.md §5; FUS 1.1.x dump in notes/fus-internals.md).
+   * FUS device info table words at 0x20030024 that are not derived from the rest (STM32CubeWB release notes and AN5185, reading versions; FUS 1.1.x dump in public FUS dumps).
    */
   infoTable: {
     word04: number;
@@ -210,7 +210,7 @@ export interface SimBoard {
      */
     inFlash: boolean;
     /**
-     * What the operator last wrote at 0x20010010 (FUS version) and 0x20010014 (stack version); stale until it runs again (field report P23).
+     * What the operator last wrote at 0x20010010 (FUS version) and 0x20010014 (stack version); stale until it runs again (public field reports).
      */
     sram1: null | {
       fusVersionWord: number;
@@ -218,7 +218,7 @@ export interface SimBoard {
     };
   };
   /**
-   * A connection under reset cleared SRAM2a: the info table reads 0 until CPU2 runs again (cli-transcripts/18 f).
+   * A connection under reset cleared SRAM2a: the info table reads 0 until CPU2 runs again (public CLI log: code string literals from parsers f).
    */
   sram2aCleared: boolean;
   optionBytes: {

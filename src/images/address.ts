@@ -1,5 +1,5 @@
 /**
- * Where an image is written before FUS installs it (STM32WB.md §3, st-release-notes-rules.md §5).
+ * Where an image is written before FUS installs it (STM32CubeWB release notes, install address tables, st-release-notes-rules.md §5).
  *
  *   installAddress = TOP - ceil(size / page) * page - (magic == 0xB10C8B99 ? 0x4000 : 0)
  *
@@ -84,7 +84,7 @@ export interface AddressProblem {
 }
 
 /**
- * Everything wrong with writing `size` bytes at `address` (STM32WB.md §3): not page-aligned, below the
+ * Everything wrong with writing `size` bytes at `address` (STM32CubeWB release notes, install address tables): not page-aligned, below the
  * flash, running past TOP (over FUS), over the current secure area (SFSA, an option-byte page index), or
  * over the user's application region [.., applicationEnd).
  */

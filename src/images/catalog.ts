@@ -64,7 +64,7 @@ export function catalogImages(filter: CatalogFilter = {}): CatalogImage[] {
   );
 }
 
-/** WB3x parts share TOP and page size with the WB5x part of the same flash size (STM32WB.md §3). */
+/** WB3x parts share TOP and page size with the WB5x part of the same flash size (STM32CubeWB release notes, install address tables). */
 const WB3X_TWIN: Partial<Record<DeviceKey, DeviceKey>> = {
   STM32WB3xxE_512K: 'STM32WB5xxE_512K',
   STM32WB3xxC_256K: 'STM32WB5xxC_256K',

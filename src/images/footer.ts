@@ -1,5 +1,5 @@
 /**
- * The trailer of a coprocessor image file (STM32WB.md §2, notes/fus-internals.md "Footer analysis").
+ * The trailer of a coprocessor image file (AN5185 image footer, public FUS dumps "Footer analysis").
  * Read from the end, all words little-endian u32:
  *
  *   size-20 .. size     signature footer: 0x12341234, 0xABCDABCD, [sigSize u8 | source u8 | 0xFFFF], word, magic
@@ -22,7 +22,7 @@ export const TRAILER_SIZE = SIGNATURE_FOOTER_SIZE + SIGNATURE_SIZE + IMAGE_FOOTE
 
 const SIG_FOOTER_WORD0 = 0x12341234;
 const SIG_FOOTER_WORD1 = 0xabcdabcd;
-/** Safeboot 2.0.0 carries the stack magic; its info1 marks it (STM32WB.md §2). */
+/** Safeboot 2.0.0 carries the stack magic; its info1 marks it (AN5185 image footer). */
 export const SAFEBOOT_INFO1 = 0x5afeb007;
 
 export type FooterErrorCode = 'TRUNCATED' | 'NO_SIGNATURE_FOOTER' | 'UNKNOWN_IMAGE_MAGIC' | 'BAD_SIGNATURE_LAYOUT';
@@ -80,7 +80,7 @@ function kindOf(magic: number, info1: number): ImageKind {
     case IMAGE_MAGIC.SAFEBOOT_V2:
       return 'safeboot';
     case IMAGE_MAGIC.STACK:
-      // STM32WB.md §2: safeboot 2.0.0 uses the stack magic with info1 0x5AFEB007.
+      // AN5185 image footer: safeboot 2.0.0 uses the stack magic with info1 0x5AFEB007.
       return info1 === SAFEBOOT_INFO1 ? 'safeboot' : 'stack';
     case IMAGE_MAGIC.STACK_FUSV2_ONLY:
       return 'stack';

@@ -1,6 +1,6 @@
 /**
  * Identify an image by its content: sha256 (catalog lookup) and footer, never by its name alone
- * (STM32WB.md §2). The file name only raises warnings when it disagrees with the content, or gives a
+ * (AN5185 image footer). The file name only raises warnings when it disagrees with the content, or gives a
  * stack type for an unknown image (the footer carries none).
  */
 import { createHash } from 'node:crypto';
@@ -38,7 +38,7 @@ function catalogFacts(record: CatalogImage): NonNullable<ImageIdentity['catalog'
 function contentWarnings(record: CatalogImage, footer: ParsedFooter | undefined): string[] {
   const w: string[] = [];
   if (!footer) {
-    // STM32WB.md §2 / rules §1: the v1.5.0 FUS has no signature trailer and looks unencrypted.
+    // AN5185 image footer / rules §1: the v1.5.0 FUS has no signature trailer and looks unencrypted.
     w.push(`this is the broken v1.5.0 FUS image (${record.size} bytes, no ST signature trailer; replaced by ST in v1.6.0): never install it`);
   } else if (footer.fusV2Only) {
     // Rules §4: footer magic 0xB10C8B99 = "FUSv2 only" (v1.23.0+ notes say FUS 2.1.0); safeboot 2.0.1 needs FUS 2.x.
@@ -92,7 +92,7 @@ function nameWarnings(fileName: string, id: Pick<ImageIdentity, 'kind' | 'versio
   if (claims.family && id.families.length > 0 && !id.families.includes(claims.family))
     w.push(`file name "${base}" says ${claims.family} but the content is an image for ${id.families.join('/')}`);
   if (record?.kind === 'fus') {
-    // STM32WB.md §4: the two FUS 1.2.0 images are told apart by sha256 only; each goes on a different FUS.
+    // STM32CubeWB release notes, upgrade procedure: the two FUS 1.2.0 images are told apart by sha256 only; each goes on a different FUS.
     const contentIsFor053 = record.names.some((n) => FOR_FUS_053.test(n));
     if (claims.forFus && !contentIsFor053) w.push(`file name "${base}" says it is the FUS image for FUS ${claims.forFus}, but the content is ${content}`);
     if (!claims.forFus && contentIsFor053)

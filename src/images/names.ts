@@ -1,5 +1,5 @@
 /**
- * What a file name claims about an image. Names are claims, not facts (STM32WB.md §2: "File names lie";
+ * What a file name claims about an image. Names are claims, not facts AN5185 image footer: "File names lie";
  * a `_for_fus_0_5_3.bin` once held FUS 1.2.0 for another FUS): copro identifies by content and uses a
  * name only to warn when it disagrees, or to guess a stack type the footer cannot carry.
  */

@@ -10,7 +10,7 @@
  *   [payload: PRNG bytes seeded by the record's sha256][image footer 20 B][stand-in blob 64 B][signature footer 20 B]
  * Stand-in blob: "COPRO-SIMULATED" (15 B), format 0x01, digest (32 B), record sha256 prefix (16 B).
  * digest = sha256(bytes[0, size-84) || bytes[size-20, size) || record sha256 (32 B)).
- * For the v1.5.0 FUS with no valid trailer (STM32WB.md §2) the image-footer slot is payload too and the
+ * For the v1.5.0 FUS with no valid trailer (AN5185 image footer) the image-footer slot is payload too and the
  * last 20 bytes are the recorded (invalid) ones, so the stand-in is still recognisable.
  */
 import { createHash } from 'node:crypto';

@@ -6,7 +6,7 @@ import type { DeviceKey, Family } from '../domain/devices.js';
 
 export type ImageKind = 'fus' | 'stack' | 'safeboot' | 'other';
 
-/** Image footer magics (STM32WB.md §2). */
+/** Image footer magics (AN5185 image footer). */
 export const IMAGE_MAGIC = {
   STACK: 0x23372991,
   FUS: 0x32279221,

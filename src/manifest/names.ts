@@ -7,7 +7,7 @@ import { didYouMean, nearest } from './suggest.js';
 export const lookupDevice = (name: string): Device | undefined => deviceFromName(name);
 
 /**
- * Real part numbers (STM32WB.md §3 table), to suggest from: `deviceFromName` matches patterns, which cannot
+ * Real part numbers (STM32CubeWB release notes, install address tables table), to suggest from: `deviceFromName` matches patterns, which cannot
  * be listed. Every entry must resolve with lookupDevice (a test checks it).
  */
 export const KNOWN_PART_NUMBERS: readonly string[] = [

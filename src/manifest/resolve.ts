@@ -39,12 +39,12 @@ function normalizeVersionTarget(text: string): string {
 /** Throws on input the loader would have rejected: resolveTarget expects a manifest from loadManifest/parseManifest. */
 export function resolveTarget(manifest: Manifest, ctx: ResolveContext): Target {
   const target: Target = {
-    // A stack target brings FUS to the latest first, as every release's procedure does (STM32WB.md §4).
+    // A stack target brings FUS to the latest first, as every release's procedure does (STM32CubeWB release notes, upgrade procedure).
     fus: normalizeVersionTarget(manifest.fus ?? (typeof manifest.stack === 'object' ? 'latest' : 'keep')),
     policy: {
       fusUpgrade: manifest.policy?.fusUpgrade ?? 'allow',
       antiRollback: manifest.policy?.antiRollback ?? false,
-      // STM32WB.md §7: the SWD FUS operator overwrites the application; with a file to re-flash, do that.
+      // STM32CubeProgrammer CLI, UM2237: the SWD FUS operator overwrites the application; with a file to re-flash, do that.
       swdApplicationLoss: manifest.policy?.swdApplicationLoss ?? (manifest.application?.file ? 'reflash' : 'refuse'),
       restoreOptionBytes: manifest.policy?.restoreOptionBytes ?? true,
     },

@@ -192,7 +192,7 @@ function fromError(e: ErrorObject, data: unknown): PointedIssue | undefined {
       const words = PATTERN_WORDS[pattern] ?? `text matching ${pattern}`;
       let hint: string | undefined;
       if (typeof value === 'string' && /^0x[0-9a-fA-F]+$/i.test(value) && pattern === '^0x[0-9a-fA-F]{8}$') {
-        // field-reports P3: 9-digit addresses typed from a release-note table.
+        // docs/field-failures.md public field reports: 9-digit addresses typed from a release-note table.
         hint = `it has ${value.length - 2} hex digits; STM32WB flash addresses look like 0x080xx000`;
       }
       return { pointer, anchor: 'value', code: 'bad-pattern', message: `${where}: expected ${words}; found ${describeValue(value)}`, ...(hint ? { hint } : {}) };

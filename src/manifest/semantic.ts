@@ -14,11 +14,11 @@ import { deviceNameSuggestion, lookupDevice, stackTypeSuggestion } from './names
 import { displayPath, type PointedIssue } from './schema-issues.js';
 import type { JsonPointer } from './yaml-source.js';
 
-/** STM32WB.md §4: 0.5.3 is the oldest FUS that ever shipped; nothing older can be a target. */
+/** STM32CubeWB release notes, upgrade procedure: 0.5.3 is the oldest FUS that ever shipped; nothing older can be a target. */
 export const OLDEST_FUS = '0.5.3';
 /** The oldest stack ST published is 1.1.0 (st-copro-images.json); assume none before 1.0.0 exists. */
 export const OLDEST_STACK = '1.0.0';
-/** Flash starts here on every STM32WB (STM32WB.md §3). */
+/** Flash starts here on every STM32WB (STM32CubeWB release notes, install address tables). */
 const FLASH_BASE = 0x08000000;
 /** Smallest flash page of any STM32WB (WB1x: 2 KiB), used when the manifest does not name the device. */
 const SMALLEST_PAGE = 0x800;
@@ -133,7 +133,7 @@ function checkApplication(m: Rec, device: Device | undefined, out: PointedIssue[
   }
   const top = device?.top ?? HIGHEST_TOP;
   if (end !== undefined && end > top) {
-    // STM32WB.md §3: images go below TOP; the application must leave room for FUS and the stack above it.
+    // STM32CubeWB release notes, install address tables: images go below TOP; the application must leave room for FUS and the stack above it.
     out.push({ pointer: ['application', 'end'], anchor: 'value', code: 'bad-region', message: `application.end ${hex(end)} runs into the flash CPU2 owns: ${device ? `on ${device.key} FUS and the stack live below ${hex(top)} and above` : `no STM32WB has application flash at or above ${hex(top)}`}` });
   }
 }
@@ -190,7 +190,7 @@ function checkPolicies(m: Rec, out: PointedIssue[]): void {
   const policy = isRecord(m.policy) ? m.policy : {};
   const app = isRecord(m.application) ? m.application : undefined;
   if (policy.antiRollback === true && m.stack === 'none') {
-    // STM32WB.md §4, field-reports P7: activated with no stack, anti-rollback blocks every future install.
+    // STM32CubeWB release notes, upgrade procedure, docs/field-failures.md public field reports: activated with no stack, anti-rollback blocks every future install.
     out.push({ pointer: ['policy', 'antiRollback'], anchor: 'value', code: 'policy-conflict', message: 'policy.antiRollback is true but stack is none: anti-rollback with no stack installed locks CPU2 out of every future stack', hint: 'anti-rollback is irreversible; set it only with a stack to install and verify first' });
   }
   if (policy.swdApplicationLoss === 'reflash' && (app === undefined || typeof app.file !== 'string')) {

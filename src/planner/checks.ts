@@ -23,7 +23,7 @@ export function resolveDevice(state: BoardState, target: Target): Device {
         'DEVICE_MISMATCH',
         `The manifest is for ${target.device}, but the board is ${key} (device id ${state.device.deviceId}, ${state.device.flashSizeKB} KB).`,
         'Connect the right board, or fix `device:` in the manifest.',
-        'STM32WB.md §3 (device id 0x495 = WB5x/WB3x, 0x494 = WB1x; flash size from the connect header)',
+        'STM32CubeWB release notes, install address tables (device id 0x495 = WB5x/WB3x, 0x494 = WB1x; flash size from the connect header',
       );
     }
     if (key === 'unknown' && (id === undefined || !candidates.some((d) => d.key === wanted.key))) {
@@ -31,7 +31,7 @@ export function resolveDevice(state: BoardState, target: Target): Device {
         'DEVICE_MISMATCH',
         `The manifest is for ${target.device} (device id ${hex(wanted.deviceId, 3)}, ${wanted.flashSize / 1024} KB), but the board reports device id ${state.device.deviceId} with ${state.device.flashSizeKB} KB.`,
         'Connect the right board, or fix `device:` in the manifest.',
-        'STM32WB.md §3',
+        'STM32CubeWB release notes, install address tables',
       );
     }
     return wanted;
@@ -41,7 +41,7 @@ export function resolveDevice(state: BoardState, target: Target): Device {
       'DEVICE_AMBIGUOUS',
       `The board (device id ${state.device.deviceId}, ${state.device.flashSizeKB} KB) could be ${candidates.map((d) => d.key).join(' or ') || 'no known STM32WB part'}; WB5x and WB3x share device id 0x495 and copro will not guess.`,
       `Name the part in the manifest, e.g. \`device: ${candidates[0]?.key ?? 'STM32WB55RG'}\`.`,
-      'STM32WB.md §3 (device id 0x495 = WB55/WB35 family)',
+      'STM32CubeWB release notes, install address tables (device id 0x495 = WB55/WB35 family',
     );
   }
   return deviceByKey(key);
@@ -65,18 +65,18 @@ export function checkBoardHealth(ctx: Ctx): void {
     refuse(
       'STATE_UNKNOWN',
       v === '0.0.0'
-        ? 'The FUS version reads 0.0.0: FUS is not running or its info table is not valid (field reports P4, P25, P28); copro cannot plan from it.'
+        ? 'The FUS version reads 0.0.0: FUS is not running or its info table is not valid (public field reports); copro cannot plan from it.'
         : state.cpu2 === 'stack'
           ? `CPU2 runs the wireless stack, so the FUS version cannot be read over ${state.source.transport} without starting FUS; every rule depends on it.`
           : 'The FUS version could not be read; every rule depends on it.',
       'Read it with `copro status --full` (it starts FUS: a chip reset; over SWD the FUS operator) or let `copro apply` read it; over SWD use STM32CubeProgrammer >= 2.20 or USB DFU.',
-      'STM32WB.md §5 (FUS version at 0x20030030 after -startfus; 0x20010010 with the SWD FUS operator)',
+      'STM32CubeWB release notes and AN5185, reading versions (FUS version at 0x20030030 after -startfus; 0x20010010 with the SWD FUS operator',
     );
   }
   if (state.fus.state === 'FUS_UPGRADE_ONGOING' || state.fus.state === 'WIRELESS_STACK_UPGRADE_ONGOING' || state.fus.state === 'FUS_SERVICE_ONGOING') {
-    refuse('STATE_UNKNOWN', `FUS is busy (${state.fus.state}): an operation is still running.`, 'Wait for it to finish, then read the state again (`copro status`).', 'STM32WB.md §6 (FUS state machine)');
+    refuse('STATE_UNKNOWN', `FUS is busy (${state.fus.state}): an operation is still running.`, 'Wait for it to finish, then read the state again (`copro status`).', 'AN5185 and shci.h: FUS states, observed timings (FUS state machine');
   }
-  // FUS_ERROR / STATE_NOT_RUNNING is simply what FUS answers while the wireless stack runs (STM32WB.md §7).
+  // FUS_ERROR / STATE_NOT_RUNNING is simply what FUS answers while the wireless stack runs (STM32CubeProgrammer CLI, UM2237).
   const stackAnswers = state.cpu2 === 'stack' && state.fus.error === 'STATE_NOT_RUNNING';
   if (state.fus.state === 'FUS_ERROR' && !stackAnswers) ctx.warnings.push(`FUS reports an error from an earlier operation (${state.fus.error}); the next FUS command clears it.`);
   if (state.antiRollback === 'unknown') ctx.warnings.push('Whether anti-rollback is active could not be read: if it is, FUS refuses older stacks.');
@@ -89,7 +89,7 @@ export function checkBeforeTouching(ctx: Ctx, steps: readonly Step[]): void {
   else if (ob.rdp !== '0xAA') {
     refuse(
       'RDP_NOT_LEVEL0',
-      `Read protection is ${ob.rdp}, not level 0 (0xAA): FUS operations fail and may leave CPU2 unusable (field report P39).`,
+      `Read protection is ${ob.rdp}, not level 0 (0xAA): FUS operations fail and may leave CPU2 unusable (public field reports).`,
       'Set RDP back to 0xAA (this mass-erases the user flash) and plan again.',
       R.RDP_LEVEL0.source,
     );
@@ -103,7 +103,7 @@ export function checkBeforeTouching(ctx: Ctx, steps: readonly Step[]): void {
       if (tool !== null && semver.lt(tool, R.SWD_FUS2_TOOL.minTool)) {
         refuse(
           'TOOL_TOO_OLD',
-          `Step ${blocked[0]!.n} (${blocked[0]!.title}) runs with FUS ${blocked[0]!.requires.fusVersion} over SWD, which STM32CubeProgrammer ${toolText} cannot do (no FW_delete/install with FUS 2.x over ST-LINK before 2.20; field report P1).`,
+          `Step ${blocked[0]!.n} (${blocked[0]!.title}) runs with FUS ${blocked[0]!.requires.fusVersion} over SWD, which STM32CubeProgrammer ${toolText} cannot do (no FW_delete/install with FUS 2.x over ST-LINK before 2.20; public field reports).`,
           'Use USB DFU (BOOT0 high, `port: usb1`), or update STM32CubeProgrammer to 2.20 or newer.',
           R.SWD_FUS2_TOOL.source,
         );

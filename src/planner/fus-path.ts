@@ -44,7 +44,7 @@ export function reachableFus(current: string, family: Family, candidates: readon
       for (const c of candidates) {
         if (!selects(edge, c)) continue;
         const to = edge.gives === 'image' ? c.version : edge.gives;
-        // STM32WB.md §4: FUS can never be downgraded (nor re-installed at the same version).
+        // STM32CubeWB release notes, upgrade procedure: FUS can never be downgraded (nor re-installed at the same version.
         if (!semver.gt(to, at) || paths.has(to)) continue;
         paths.set(to, [...pathHere, { edge, from: at, to, candidate: c }]);
         queue.push(to);

@@ -1,6 +1,6 @@
 /**
  * Where the planner writes an image before FUS installs it: images/address (ST's table, checked against
- * the formula of STM32WB.md §3), then checked against the flash, the secure area of a stack that stays
+ * the formula of STM32CubeWB release notes, install address tables, then checked against the flash, the secure area of a stack that stays
  * installed, and the user's application region. Pure (the catalog is static data).
  */
 import { addressToSfsa, type Device } from '../domain/devices.js';
@@ -57,11 +57,11 @@ export function placeImage(id: ImageIdentity, device: Device, where: { secureSta
     if (where.nvmArea === 'unknown') assumption = 'Whether FUS 2.x keeps an NVM area (a "FUS_v2 only" binary installed before) could not be read: legacy stacks are written 0x4000 lower, the address that is safe either way.';
   }
   // A stack that stays installed owns the flash from SFSA up: the image must go below it. FUS finds the image
-  // by its footer, not by the address (AN5185 as quoted by ST, field report P44).
+  // by its footer, not by the address (AN5185 as quoted by ST, public field reports).
   if (where.secureStart !== undefined && address + id.size > where.secureStart) {
     const below = where.secureStart - span;
     if (note) note = undefined;
-    assumption = `While a stack stays installed, an image is written just below its SFSA instead of at ST's table address (which lies inside the stack's secure area); FUS finds the image by its footer ("FUS is not using the source address", ST on community.st.com, field report P44).`;
+    assumption = `While a stack stays installed, an image is written just below its SFSA instead of at ST's table address (which lies inside the stack's secure area); FUS finds the image by its footer ("FUS is not using the source address", ST on community.st.com, public field reports).`;
     note = `Written at ${hex(below)}, just below SFSA ${hex(where.secureStart)} of the installed stack, instead of ST's address ${hex(address)}.`;
     address = below;
   }

@@ -2,7 +2,7 @@
  * plan(): from a board's state, a target and the images at hand, the ordered steps that reach the target,
  * or the refusal that says why not. Pure: no I/O, the same input always gives the same (deep-equal) plan.
  *
- * Shape of every plan (STM32WB.md §4, release notes v1.11.1+ STEP 4..9):
+ * Shape of every plan (STM32CubeWB release notes, upgrade procedure, release notes v1.11.1+ STEP 4..9):
  *   [start-fus] [stack-delete] fus-upgrade* [stack-delete] [stack-install] [start-fus anti-rollback] [start-stack]
  *   [restore-option-bytes] [flash-application]
  * The stack is deleted before the FUS update when it changes anyway (after it on WB5xxC/E still on FUS
@@ -93,7 +93,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
 
   // A stack installed under FUS 0.5.3 does not survive its update: FUS >= 1.0.1 "CANNOT BE USED with the previous
   // version of Wireless Coprocessor Binary" (release notes v1.1.0) and the FUS area grows over it (SFSA 0xF6 -> 0xF4,
-  // field report P38). So when the chain starts at 0.5.3, a kept stack is deleted (and reinstalled if named).
+  // public field reports). So when the chain starts at 0.5.3, a kept stack is deleted (and reinstalled if named).
   let decision = decide(ctx, usable, fusImages, false);
   if (installed && decision.chain[0]?.from === '0.5.3' && (decision.goal.kind === 'keep' || decision.goal.kind === 'leave')) {
     if (decision.goal.kind === 'leave') ctx.warnings.push(`${describeInstalled(state)} cannot run on FUS >= 1.0.1 (release notes v1.1.0) and is deleted before the FUS update; the manifest names no stack to install instead.`);
@@ -105,7 +105,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
   const finalFus = chain.length > 0 ? chain[chain.length - 1]!.to : current;
   const antiRollbackWanted = wantsAntiRollback(state, target, goal);
   // Anti-rollback with no stack at the end blocks every future install (FUS registers 0xFFFFFFFF, field report
-  // P7): refused whatever can be read, not only where anti-rollback reads back as inactive.
+  // public field reports): refused whatever can be read, not only where anti-rollback reads back as inactive.
   if (target.policy.antiRollback && state.antiRollback !== 'active' && !antiRollbackWanted) checkAntiRollbackSafe(ctx, goal, finalFus, { fusCheck: false });
   if (target.policy.antiRollback && state.antiRollback === 'unknown' && !antiRollbackWanted) {
     ctx.warnings.push('Anti-rollback cannot be read over this connection: copro activates it only in the run that installs the stack, so it is not planned again here.');
@@ -161,7 +161,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
         x.stack = { status: 'none' };
         x.running = false;
         x.cpu2 = 'fus';
-        x.secureStart = undefined; // SFSA moves up to the FUS (AN5185 via ST, field report P44)
+        x.secureStart = undefined; // SFSA moves up to the FUS (AN5185 via ST, public field reports)
       },
     );
   const deleteWhy =
@@ -224,7 +224,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
       (x) => {
         x.written = { address: placed.address, sha256: id.sha256, fusV2Only: id.fusV2Only };
         x.stack = { status: 'installed', version: id.version, type: id.stackType };
-        x.running = true; // installed with startstack=1: the stack runs afterwards (STM32WB.md §4)
+        x.running = true; // installed with startstack=1: the stack runs afterwards (STM32CubeWB release notes, upgrade procedure)
         x.cpu2 = 'stack';
       },
     );
@@ -273,7 +273,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
         reason:
           antiRollbackWanted || chain.length > 0
             ? `CPU2 is left in FUS after the ${antiRollbackWanted ? 'anti-rollback activation' : 'FUS update'}; the stack must run.`
-            : 'The stack is installed but CPU2 runs FUS; the stack must run (field report P16).',
+            : 'The stack is installed but CPU2 runs FUS; the stack must run (public field reports).',
         rule: R.ruleText(R.START_STACK),
         irreversible: false,
         warnings: [],
@@ -296,7 +296,7 @@ function build(ctx: Ctx, images: readonly AvailableImage[]): Plan {
         title: 'Restore option bytes nSWboot0=1 nBOOT0=1 nBOOT1=1',
         reason: swdFusWork
           ? "CubeProgrammer's FUS operator sets nSWboot0=0 over SWD; restored so the board boots its application."
-          : 'The option bytes still boot the system bootloader (nSWboot0/nBOOT0/nBOOT1 not 1), as left by an earlier FUS operation (field report P18).',
+          : 'The option bytes still boot the system bootloader (nSWboot0/nBOOT0/nBOOT1 not 1), as left by an earlier FUS operation (public field reports).',
         rule: R.ruleText(R.RESTORE_OPTION_BYTES),
         irreversible: false,
         warnings: [],
@@ -444,7 +444,7 @@ function resolveStack(ctx: Ctx, usable: readonly AvailableImage[], replaceStack:
   const want = target.stack;
   if (want === undefined) return replaceStack ? { kind: 'none' } : { kind: 'leave' };
   if (state.stack.status === 'unknown') {
-    refuse('STATE_UNKNOWN', 'Whether a wireless stack is installed could not be read.', 'Read it with `copro status --full` (it starts FUS: a chip reset) or let `copro apply` read it.', 'STM32WB.md §5 (stack version in the FUS info table at 0x20030024+20)');
+    refuse('STATE_UNKNOWN', 'Whether a wireless stack is installed could not be read.', 'Read it with `copro status --full` (it starts FUS: a chip reset) or let `copro apply` read it.', 'STM32CubeWB release notes and AN5185, reading versions (stack version in the FUS info table at 0x20030024+20');
   }
   if (want === 'none') return { kind: 'none' };
   const range = normaliseRange(want.range);
@@ -464,7 +464,7 @@ function resolveStack(ctx: Ctx, usable: readonly AvailableImage[], replaceStack:
     const versionKnown = st.version !== null && st.version !== 'unknown';
     if (!replaceStack && typeKnown && versionKnown && sameStackType(st.type, type) && acceptable(st.version!)) return { kind: 'keep' };
     if (!replaceStack && versionKnown && !typeKnown && acceptable(st.version!)) {
-      // FUS does not report the type (STM32WB.md §5). The installed stack sits right below FUS, so its start (SFSA)
+      // FUS does not report the type (STM32CubeWB release notes and AN5185, reading versions). The installed stack sits right below FUS, so its start (SFSA)
       // tells its size: the same version with the footprint of the wanted image is taken as that image.
       const twin = forBoard.find((i) => i.identity.version === st.version);
       const start = installedStackStart(state, device);
@@ -477,7 +477,7 @@ function resolveStack(ctx: Ctx, usable: readonly AvailableImage[], replaceStack:
           'STATE_UNKNOWN',
           `A stack ${st.version} is installed but its type could not be read (FUS does not report it), and anti-rollback is active, so it cannot be reinstalled to be sure.`,
           'Start the wireless stack and read the state again (`copro status`): a running stack reports its type.',
-          'STM32WB.md §5 (the stack type is known only from the running stack or from the install)',
+          'STM32CubeWB release notes and AN5185, reading versions (the stack type is known only from the running stack or from the install',
         );
       }
       ctx.warnings.push(`The installed stack ${st.version} has an unknown type (FUS does not report it): it is reinstalled as ${type} to be sure.`);
@@ -492,7 +492,7 @@ function resolveStack(ctx: Ctx, usable: readonly AvailableImage[], replaceStack:
         'IMAGE_WRONG_FAMILY',
         `${describeImage(other.identity)} (${other.name}) is for ${other.identity.families.join('/') || 'an unknown family'}, not for this ${device.family} board (${device.key}); no ${type} ${want.range} image for ${device.family} is available.`,
         `Use the ${device.family.toLowerCase()}_${type}_fw.bin file of the same release (\`copro fetch\`), or put it in binaries/.`,
-        'STM32WB.md §2-§3 (images are built per family: stm32wb5x_/stm32wb3x_/stm32wb1x_; WB1x counts flash in 2 KiB pages)',
+        'AN5185 image footer-§3 (images are built per family: stm32wb5x_/stm32wb3x_/stm32wb1x_; WB1x counts flash in 2 KiB pages',
       );
     }
     const versions = [...new Set(ofType.filter((i) => forFamily(i, device.family)).map((i) => i.identity.version))].sort(semver.rcompare);
@@ -519,7 +519,7 @@ function resolveStack(ctx: Ctx, usable: readonly AvailableImage[], replaceStack:
       refuse(
         'ANTI_ROLLBACK_ACTIVE_BLOCKS',
         cur === undefined
-          ? `Anti-rollback is active and no stack version is installed to compare with: FUS registered 0xFFFFFFFF and refuses every stack (AN5185 §2.4; field report P7).`
+          ? `Anti-rollback is active and no stack version is installed to compare with: FUS registered 0xFFFFFFFF and refuses every stack (AN5185 §2.4; public field reports).`
           : `Anti-rollback is active: FUS refuses ${describeImage(id)} because it is not newer than the installed ${cur}.`,
         cur === undefined ? 'None: the part cannot take a wireless stack any more. Use another part.' : `Target a ${type} version newer than ${cur}.`,
         R.ANTI_ROLLBACK.source,
@@ -593,7 +593,7 @@ function findFusChain(ctx: Ctx, current: string, constraints: readonly FusConstr
     'NO_FUS_PATH',
     `No chain of FUS updates leads from FUS ${current} to a version that satisfies: ${wanted}.${reachable.length > 0 ? ` Reachable from here: ${reachable.sort(semver.compare).join(', ')}.` : ''}`,
     'Check the FUS and stack targets against ST\'s upgrade rules (`copro rules`); FUS 0.5.3 -> 1.2.0 -> 2.x is the only path, and FUS never goes down.',
-    R.FUS_EDGES.map((e) => e.id).join(', ') + ' (STM32WB.md §4)',
+    R.FUS_EDGES.map((e) => e.id).join(', ') + ' (STM32CubeWB release notes, upgrade procedure)',
   );
 }
 
@@ -641,7 +641,7 @@ function checkAntiRollbackSafe(ctx: Ctx, goal: StackGoal, finalFus: string, o: {
   if (!stackAtEnd) {
     refuse(
       'ANTI_ROLLBACK_WITHOUT_STACK',
-      'The manifest asks for anti-rollback, but no wireless stack will be installed: activated without a stack, FUS registers 0xFFFFFFFF and no stack can ever be installed again (field report P7).',
+      'The manifest asks for anti-rollback, but no wireless stack will be installed: activated without a stack, FUS registers 0xFFFFFFFF and no stack can ever be installed again (public field reports).',
       'Install a stack in the same manifest (`stack:`), or drop `policy.antiRollback`.',
       R.ANTI_ROLLBACK.source,
     );
@@ -689,7 +689,7 @@ function place(ctx: Ctx, id: ImageIdentity, m: Model): { address: number; note: 
         : code === 'ADDRESS_OVERLAPS_APPLICATION'
           ? 'Check `application.end` in the manifest; it must end below the image.'
           : 'This image cannot be installed on this device at a valid address; check the image and the device.';
-    throw new Refused([refusal(code, `${describeImage(id)} at ${hex(p.address)}: ${p.message}`, remedy, 'STM32WB.md §3 (install address = TOP - ceil(size/page)*page - (FUSv2-only ? 0x4000 : 0); never over SFSA, past the flash end or over the application)')]);
+    throw new Refused([refusal(code, `${describeImage(id)} at ${hex(p.address)}: ${p.message}`, remedy, 'STM32CubeWB release notes, install address tables (install address = TOP - ceil(size/page*page - (FUSv2-only ? 0x4000 : 0); never over SFSA, past the flash end or over the application)')]);
   }
   return { address: result.address, note: result.note ? ` ${result.note}` : '' };
 }

@@ -4,7 +4,7 @@
  *
  * Sources: STM32CubeWB Release_Notes.html of Projects/STM32WB_Copro_Wireless_Binaries (tags v1.1.0..v1.24.0,
  * summarised in st-release-notes-rules.md), AN5185 as quoted by ST staff on community.st.com, and
- * STM32WB.md §3-§6. Versions are semver strings compared numerically (never as text: "1.13" < "1.9" as text).
+ * STM32CubeWB release notes, install address tables-§6. Versions are semver strings compared numerically (never as text: "1.13" < "1.9" as text.
  */
 import semver from 'semver';
 import type { Family } from '../domain/devices.js';
@@ -103,7 +103,7 @@ const FOR_FUS_053 = KNOWN_FUS_IMAGES[0]!.sha256;
 const FUS_1_2_0 = KNOWN_FUS_IMAGES[1]!.sha256;
 
 /**
- * The FUS graph (STM32WB.md §4; st-release-notes-rules.md §2). The planner searches it breadth-first from the
+ * The FUS graph (STM32CubeWB release notes, upgrade procedure; st-release-notes-rules.md §2). The planner searches it breadth-first from the
  * running FUS, so the chain it finds is the shortest one. No edge ever goes to an older or equal FUS
  * (community.st.com, ST: "FUS downgrade is not possible for any combination of versions").
  */
@@ -152,7 +152,7 @@ export const FUS_EDGES: readonly FusEdge[] = [
 
 export const NO_FUS_DOWNGRADE = {
   id: 'fus-no-downgrade',
-  source: 'community.st.com, ST: "FUS downgrade is not possible for any combination of versions" (STM32WB.md §4)',
+  source: 'community.st.com, ST: "FUS downgrade is not possible for any combination of versions" (STM32CubeWB release notes, upgrade procedure)',
 } as const;
 
 /** A minimum FUS for an image to be installed (st-release-notes-rules.md §4). */
@@ -266,7 +266,7 @@ export const FUS_UPDATE_NEEDS_STABLE_POWER = {
 export const FUS_INSTALL_ERASES_KEYS = {
   id: 'fus-install-erases-user-keys',
   warning: 'Installing FUS deletes the user keys stored in FUS (the "crypto enclave"); they cannot be recovered.',
-  source: 'STM32WB.md §4; Flipper Zero qFlipper: "NEVER FLASH FUS, IT WILL ERASE CRYPTO ENCLAVE"',
+  source: 'STM32CubeWB release notes, upgrade procedure; Flipper Zero qFlipper: "NEVER FLASH FUS, IT WILL ERASE CRYPTO ENCLAVE"',
 } as const;
 
 /**
@@ -292,40 +292,40 @@ export const STACK_DELETE = {
 
 export const STACK_INSTALL = {
   id: 'stack-install',
-  source: 'STM32CubeWB release notes v1.11.1..v1.24.0 STEP 8: "Download new wireless stack"; install address from the release-note tables / STM32WB.md §3 formula',
+  source: 'STM32CubeWB release notes v1.11.1..v1.24.0 STEP 8: "Download new wireless stack"; install address from the release-note tables / STM32CubeWB release notes, install address tables formula',
 } as const;
 
 export const START_FUS = {
   id: 'start-fus',
-  source: 'STM32CubeWB release notes: read/operate FUS after `-startfus`; FUS commands need CPU2 in FUS (STM32WB.md §5)',
+  source: 'STM32CubeWB release notes: read/operate FUS after `-startfus`; FUS commands need CPU2 in FUS (STM32CubeWB release notes and AN5185, reading versions)',
 } as const;
 
 export const START_STACK = {
   id: 'start-stack',
-  source: 'STM32WB.md §4: "if CPU2 is left in FUS, -startwirelessstack"; ST FAQ "why is the wireless stack not running after..." (field report P16)',
+  source: 'STM32CubeWB release notes, upgrade procedure: "if CPU2 is left in FUS, -startwirelessstack"; ST FAQ "why is the wireless stack not running after..." (public field reports',
 } as const;
 
 export const RESTORE_OPTION_BYTES = {
   id: 'restore-option-bytes-after-swd',
-  source: 'STM32CubeWB release notes STEP 9 (SWD): `-ob nSWboot0=1 nboot1=1 nboot0=1`; CubeProgrammer\'s FUS operator sets nSWboot0=0 (field reports P18, P27)',
+  source: 'STM32CubeWB release notes STEP 9 (SWD): `-ob nSWboot0=1 nboot1=1 nboot0=1`; CubeProgrammer\'s FUS operator sets nSWboot0=0 (public field reports)',
 } as const;
 
 export const SWD_FUS_OPERATOR = {
   id: 'swd-fus-operator-clobbers-application',
   warning: "Over SWD, STM32CubeProgrammer's FUS operator is written at 0x08000000 (sectors 0-1; 0-3 on WB1x): the application there is overwritten.",
-  source: 'STM32WB.md §7; field reports P27, P36, P47 (0x495_FUS_Operator.bin at 0x08000000)',
+  source: 'STM32CubeProgrammer CLI, UM2237; public field reports (0x495_FUS_Operator.bin at 0x08000000',
 } as const;
 
 export const RDP_LEVEL0 = {
   id: 'rdp-level-0',
-  source: 'STM32WB.md §4: "Refuse while RDP is not 0xAA (level 0)"; field report P39 (RDP 0xBB + FUS update -> SFSA=0, unrecoverable)',
+  source: 'STM32CubeWB release notes, upgrade procedure: "Refuse while RDP is not 0xAA (level 0"; public field reports (RDP 0xBB + FUS update -> SFSA=0, unrecoverable)',
 } as const;
 
 export const SAFEBOOT = {
   id: 'safeboot-recovery',
   recovery:
-    'Recovery: write 0x00008000 to 0x5800040C (C2BOOT; works only if the ESE option byte is set), then read the state again; if that fails, contact ST support (field reports P33, P35). copro will not touch the board.',
-  source: 'STM32WB.md §5 ("SFSA = 0 with SBRV 0x3FC00 means the chip is in safeboot"); ST wiki quoted in field report P30; ST on community.st.com (P35)',
+    'Recovery: write 0x00008000 to 0x5800040C (C2BOOT; works only if the ESE option byte is set), then read the state again; if that fails, contact ST support (public field reports). copro will not touch the board.',
+  source: 'STM32CubeWB release notes and AN5185, reading versions ("SFSA = 0 with SBRV 0x3FC00 means the chip is in safeboot"; ST wiki quoted in public field reports; ST on community.st.com',
 } as const;
 
 /** All rules, for `copro rules` and for tests that check every step cites one of them. */

@@ -16,7 +16,7 @@ function originRank(origin: AvailableImage['origin'], simulated: boolean): numbe
 /** Can this image be written to this board at all (ignoring version rules)? `simulated`: the board is the simulator. */
 export function usableImage(img: AvailableImage, simulated: boolean): boolean {
   const id = img.identity;
-  if (id.signature === 'none') return false; // STM32WB.md §2: the v1.5.0 FUS without a signature trailer: never install it
+  if (id.signature === 'none') return false; // AN5185 image footer: the v1.5.0 FUS without a signature trailer: never install it
   if ((img.origin === 'stand-in' || id.signature === 'simulated') && !simulated) return false;
   // An image that is neither ST's (sha256 in the catalog) nor a verified stand-in may be forged or modified:
   // copro cannot check ST's signature (only FUS can), so it never offers such a file as FUS or safeboot, and as

@@ -30,7 +30,7 @@ export interface Target {
   };
   /** The user's application region [start, end) and the file to re-flash, if any. */
   application?: { start: number; end: number; file?: string; fileSha256?: string; address: number };
-  /** How the board is reached: transport restrictions depend on it (STM32WB.md §7). */
+  /** How the board is reached: transport restrictions depend on it (STM32CubeProgrammer CLI, UM2237). */
   transport: Transport;
   /** STM32CubeProgrammer version, when a real driver is used (FUS 2.x over SWD needs >= 2.20). */
   toolVersion?: string;

@@ -1,5 +1,5 @@
 /**
- * Runs one planned step through a Driver and verifies it by read-back (STM32WB.md §7: judge each step
+ * Runs one planned step through a Driver and verifies it by read-back STM32CubeProgrammer CLI, UM2237: judge each step
  * by the board's state read back afterwards, never by the exit code or the text alone).
  */
 import type { Driver, OperationReport, Progress } from '../drivers/driver.js';
@@ -52,7 +52,7 @@ function fusReportsError(state: BoardState): string | undefined {
 
 /**
  * Steps verified without reading FUS: over SWD a full read runs CubeProgrammer's FUS operator, which would
- * overwrite the application and reset nSWboot0 again (field report P47): the check would undo the step.
+ * overwrite the application and reset nSWboot0 again (public field reports): the check would undo the step.
  */
 export const FLASH_ONLY_STEPS: ReadonlySet<Step['kind']> = new Set(['restore-option-bytes', 'flash-application']);
 
@@ -203,7 +203,7 @@ export async function runStep(step: Step, ctx: StepContext): Promise<StepOutcome
   for (const f of unverifiedFields(step.expect, state)) notes.push(`${f} could not be read back (FUS does not report it); taken from the installed image`);
   const toolSaidNo = opError !== undefined || (report !== undefined && !report.ok);
   if (mismatches.length === 0) {
-    // Field report P38: "Error: Firmware not authentic!" printed although FUS did upgrade. The board decides.
+    // public field reports: "Error: Firmware not authentic!" printed although FUS did upgrade. The board decides.
     if (toolSaidNo) notes.push(`the tool reported a failure (${opError?.message ?? report?.error ?? 'error'}), but the board shows the expected state: step accepted`);
     return { ok: true, step, durationMs: now() - t0, state, report, mismatches, notes, verification: 'read-back' };
   }

@@ -3,7 +3,7 @@ import type { Target } from '../planner/types.js';
 
 /**
  * Over SWD every full read runs CubeProgrammer's FUS operator, which overwrites 0x08000000..0x08001FFF (field
- * reports P27, P47). With `swdApplicationLoss: refuse` and nothing to re-flash, copro refuses before that first
+ * reports public field reports). With `swdApplicationLoss: refuse` and nothing to re-flash, copro refuses before that first
  * full read, judging from a flash-only read that touches nothing.
  */
 export async function swdReadWouldDestroyApplication(driver: Driver, target: Target, signal?: AbortSignal): Promise<string | undefined> {

@@ -1,6 +1,6 @@
 /**
  * After a failure over SWD: put back what CubeProgrammer's FUS operator took. Every SWD FUS command (and every
- * full read) writes the operator at 0x08000000 and sets nSWboot0=0 (STM32WB.md §7; community reports of "Read FUS
+ * full read) writes the operator at 0x08000000 and sets nSWboot0=0 STM32CubeProgrammer CLI, UM2237; community reports of "Read FUS
  * infos" overwriting 0x08000000-0x08002000): a run that stops there leaves a board that boots nothing of the
  * user's. ST's procedure ends with `-ob nSWboot0=1 nboot1=1 nboot0=1` (release notes, SWD STEP 9) and the
  * application written back. This does the same on every failure path, checks both with a read that does not load

@@ -1,7 +1,7 @@
 /**
  * Verification by read-back: a step is done only when the board, read again, shows what the step
- * expects. Never the tool's exit code or text (STM32WB.md §7: exit code 0 has been seen after a
- * failure; field report P38: "not authentic" printed although FUS did upgrade).
+ * expects. Never the tool's exit code or text STM32CubeProgrammer CLI, UM2237: exit code 0 has been seen after a
+ * failure; public field reports: "not authentic" printed although FUS did upgrade).
  */
 import type { BoardState } from '../generated/board-state.js';
 import type { Expectation } from '../planner/types.js';
@@ -23,7 +23,7 @@ export function compareWithExpectation(expect: Expectation, state: BoardState): 
   check('stack.status', expect.stackStatus, state.stack.status);
   if (expect.stackStatus !== 'none') {
     check('stack.version', expect.stackVersion, state.stack.version);
-    // The type is unreadable in FUS mode (STM32WB.md §5): an "unknown" read-back is not a mismatch, only a
+    // The type is unreadable in FUS mode (STM32CubeWB release notes and AN5185, reading versions): an "unknown" read-back is not a mismatch, only a
     // known different type is. The runner reports it as unverified instead.
     if (expect.stackType !== undefined && state.stack.type !== 'unknown' && state.stack.type !== null) {
       check('stack.type', expect.stackType, state.stack.type);

@@ -3,7 +3,7 @@
  * (or a whole release) from their pinned URLs, verifying each sha256 against the catalog.
  *
  * What a manifest "may need" without reading a board: every FUS image of its release for its family
- * (the upgrade chain 0.5.3/1.x -> 1.2.0 -> 2.x, STM32WB.md §4; they are small), FUS images matching an
+ * (the upgrade chain 0.5.3/1.x -> 1.2.0 -> 2.x, STM32CubeWB release notes, upgrade procedure; they are small, FUS images matching an
  * explicit FUS version/range, and the newest image of its stack type matching its version range.
  */
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** The argv copro gives STM32_Programmer_CLI (STM32WB.md §7). Pure, so the exact forms are tested. */
+/** The argv copro gives STM32_Programmer_CLI (STM32CubeProgrammer CLI, UM2237). Pure, so the exact forms are tested. */
 import { hex } from '../../domain/hex.js';
 import type { OptionBytesWrite } from '../driver.js';
 

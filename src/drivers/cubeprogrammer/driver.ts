@@ -1,5 +1,5 @@
 /**
- * The real driver: STM32_Programmer_CLI through execa (STM32WB.md §7). It refuses known-bad combinations
+ * The real driver: STM32_Programmer_CLI through execa (STM32CubeProgrammer CLI, UM2237). It refuses known-bad combinations
  * before touching the board, runs each operation with its own timeout, reconnects after the resets FUS
  * does, and reports what the tool said; the runner judges every step by `readState()` afterwards.
  */
@@ -23,7 +23,7 @@ import { UID64_ADDRESS, buildBoardState, stackWasRunning } from './state.js';
 
 export type OpKind = 'connect' | 'read' | 'startFus' | 'delete' | 'upgrade' | 'startStack' | 'optionBytes' | 'flash' | 'antiRollback';
 
-/** Per-operation time limits. A FUS update reboots the chip at least 4 times; production runs took > 60 s (STM32WB.md §6). */
+/** Per-operation time limits. A FUS update reboots the chip at least 4 times; production runs took > 60 s (AN5185 and shci.h: FUS states, observed timings). */
 export const DEFAULT_TIMEOUTS_MS: Readonly<Record<OpKind, number>> = {
   connect: 30_000,
   read: 90_000,
@@ -112,7 +112,7 @@ export class CubeProgrammerDriver implements Driver {
     if (scope === 'free') return this.readFree(opts);
     if (scope === 'flash') return this.readFlashOnly(opts);
     if (this.transport === 'swd') this.verifiedApplication = undefined; // this read loads the FUS operator
-    // One GET_STATE does not switch CPU2 (two do: STM32WB.md §5), so the first call is non-invasive over USB/UART.
+    // One GET_STATE does not switch CPU2 (two do: STM32CubeWB release notes and AN5185, reading versions, so the first call is non-invasive over USB/UART.
     const versionRead = this.transport === 'swd' ? ['-r32', '0x20010010', '8'] : ['-r32', '0x20030024', '52'];
     const uidRead = this.transport === 'swd' ? ['-r32', hex(UID64_ADDRESS), '8'] : [];
     const first = await this.call('read', ['-fusgetstate', ...versionRead, ...uidRead, '-ob', 'displ'], opts);
@@ -123,7 +123,7 @@ export class CubeProgrammerDriver implements Driver {
     let restartedStack: boolean | undefined;
     const restart = opts.restartStack !== false;
     if (stackWasRunning(first.parsed.fusStates[first.parsed.fusStates.length - 1])) {
-      // Versions read while the stack runs are garbage (field report P23): start FUS, read, start the stack again.
+      // Versions read while the stack runs are garbage (public field reports): start FUS, read, start the stack again.
       const second = await this.call('startFus', ['-startfus', ...versionRead], opts);
       this.assertUnderstood(second);
       afterStartFus = second.parsed;
@@ -146,7 +146,7 @@ export class CubeProgrammerDriver implements Driver {
       });
     let state = build();
     if (restart && this.transport === 'swd' && state.stack.status === 'installed' && state.cpu2 === 'fus' && !mustUpdateFusFirst(state) && !this.fusStartedOnPurpose) {
-      // Over SWD the FUS operator's read leaves CPU2 in FUS ("Read FUS infos", field report P36): a stack that is
+      // Over SWD the FUS operator's read leaves CPU2 in FUS ("Read FUS infos", public field reports): a stack that is
       // installed is started again, as after an install (startstack=1), so reading never stops the user's BLE.
       const again = await this.call('startStack', ['-startwirelessstack'], opts);
       restartedStack = again.parsed.errors.length === 0 && (again.parsed.successes.includes('start-ws') || finished(again.parsed, /startwirelessstack/i));
@@ -174,7 +174,7 @@ export class CubeProgrammerDriver implements Driver {
     await this.refuseIap(opts);
     this.refuseFus2OverOldSwd('FW_DELETE', this.lastFusVersion);
     const { inv, parsed } = await this.call('delete', ['-fwdelete'], opts);
-    // `Warning: FUS_STATE_IMG_NOT_FOUND, Flash already empty !` is not a failure: there was nothing to delete (STM32WB.md §4).
+    // `Warning: FUS_STATE_IMG_NOT_FOUND, Flash already empty !` is not a failure: there was nothing to delete (STM32CubeWB release notes, upgrade procedure).
     const alreadyEmpty = parsed.warnings.some((w) => /IMG_NOT_FOUND.*already empty/i.test(w));
     const ok = parsed.successes.includes('fw-delete') || finished(parsed, /fwdelete/i) || alreadyEmpty;
     return reportFrom(parsed, inv.exitCode, ok, [...(alreadyEmpty ? ['no stack was installed: nothing to delete'] : []), ...this.operatorMessages()]);
@@ -239,7 +239,7 @@ export class CubeProgrammerDriver implements Driver {
 
   /**
    * A free read: no FUS_GET_STATE (two in a row reboot CPU2 into FUS), no FUS start, no FUS operator, no reset.
-   * USB DFU / UART: the FUS info table and the option bytes (the table is FUS's only while FUS runs, STM32WB.md
+   * USB DFU / UART: the FUS info table and the option bytes (the table is FUS's only while FUS runs, ST's public documentation
    * §5). SWD: connected hot-plug (mode=UR would reset the chip), option bytes and UID64 only.
    */
   private async readFree(opts: OperationOptions): Promise<BoardState> {
@@ -294,7 +294,7 @@ export class CubeProgrammerDriver implements Driver {
 
   /**
    * ST release notes (FUS v2.0.0): "Coprocessor Binaries can be installed only through the USB interface";
-   * CubeProgrammer < 2.20 lacks FW_delete over ST-LINK (field reports P1, P2, P46).
+   * CubeProgrammer < 2.20 lacks FW_delete over ST-LINK (public field reports).
    */
   private refuseFus2OverOldSwd(what: string, runningFus: string | undefined, installingFus?: string): void {
     // An unknown version (no call made yet) is treated as too old: never more forgiving than the tool.
@@ -313,7 +313,7 @@ export class CubeProgrammerDriver implements Driver {
     });
   }
 
-  /** A DFU device that prints `IAP` is not ST's ROM bootloader: FUS commands are impossible (field report P11). */
+  /** A DFU device that prints `IAP` is not ST's ROM bootloader: FUS commands are impossible (public field reports). */
   private async refuseIap(opts: OperationOptions): Promise<void> {
     if (this.transport !== 'usb') return;
     if (!this.header) {
@@ -332,7 +332,7 @@ export class CubeProgrammerDriver implements Driver {
     this.verifiedApplication = undefined; // the operator overwrote it
     const sectors = this.header?.deviceId === 0x494 ? '0-3' : '0-1';
     return [
-      `SWD: CubeProgrammer's FUS operator overwrote flash sectors ${sectors} (0x08000000-0x08001FFF) and set nSWboot0=0: the application must be re-flashed and nSWboot0/nBOOT0/nBOOT1 restored (STM32WB.md §7)`,
+      `SWD: CubeProgrammer's FUS operator overwrote flash sectors ${sectors} (0x08000000-0x08001FFF) and set nSWboot0=0: the application must be re-flashed and nSWboot0/nBOOT0/nBOOT1 restored (STM32CubeProgrammer CLI, UM2237)`,
     ];
   }
 
@@ -370,7 +370,7 @@ export class CubeProgrammerDriver implements Driver {
       }
       const reason = parsed.errors[0] ?? (inv.stdout.trim() === '' ? 'no output' : 'no device header in the output');
       const elapsed = Date.now() - started;
-      // After a reset the USB device re-enumerates and SWD must reconnect (STM32WB.md §6): retry, bounded.
+      // After a reset the USB device re-enumerates and SWD must reconnect (AN5185 and shci.h: FUS states, observed timings): retry, bounded.
       if (this.connectedOnce && elapsed + delay <= this.reconnect.limitMs) {
         await this.sleep(delay);
         delay = Math.min(delay * 2, this.reconnect.maxDelayMs);

@@ -1,9 +1,9 @@
 /**
  * Runs STM32_Programmer_CLI once: a timeout per call that kills the whole process tree (the CLI can hang
- * in -fwupgrade forever, field report P22), cancellation by AbortSignal, stdout+stderr interleaved, and
+ * in -fwupgrade forever, public field reports), cancellation by AbortSignal, stdout+stderr interleaved, and
  * every call appended to the run's log file (argv, output, exit code, duration).
  *
- * `reject: false`: exit codes are untrustworthy (STM32WB.md §7: 0 seen after a failure); callers judge
+ * `reject: false`: exit codes are untrustworthy (STM32CubeProgrammer CLI, UM2237: 0 seen after a failure); callers judge
  * by the parsed text and, above them, by read-back.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
@@ -104,7 +104,7 @@ export async function runCli(o: InvokeOptions): Promise<InvokeResult> {
     throw new DriverError('TIMEOUT', `STM32_Programmer_CLI did not finish within ${Math.round(o.timeoutMs / 1000)} s and was killed: ${command}${o.logFile ? ` (transcript: ${o.logFile})` : ''}`, {
       transcript: r.stdout,
       logFile: o.logFile,
-      remedy: 'the CLI is known to hang in -fwupgrade (field report P22): power-cycle the board, read its state, and run again; raise connection.timeoutSeconds if the step is just slow',
+      remedy: 'the CLI is known to hang in -fwupgrade (public field reports): power-cycle the board, read its state, and run again; raise connection.timeoutSeconds if the step is just slow',
     });
   }
   if (r.signal) {

@@ -5,7 +5,7 @@
  * Order (first hit wins): explicit path (`--cubeprogrammer` / manifest `connection.cubeprogrammer`),
  * `COPRO_CUBEPROGRAMMER`, `STM32_PRG_PATH` (a bin folder; a widespread convention in ST-ecosystem scripts
  * and CMake files, not something we could confirm ST's installer sets), `STM32CLT_PATH` (STM32CubeCLT),
- * PATH, then ST's default install folders (STM32WB.md §7).
+ * PATH, then ST's default install folders (STM32CubeProgrammer CLI, UM2237).
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -95,7 +95,7 @@ export function locateCubeProgrammer(input: LocateInput = {}): LocatedCli {
   throw new DriverError('TOOL_NOT_FOUND', `STM32_Programmer_CLI not found; looked at: ${tried.join(', ')}`, { remedy: REMEDY });
 }
 
-/** ST's default install folders per platform (STM32WB.md §7). */
+/** ST's default install folders per platform (STM32CubeProgrammer CLI, UM2237). */
 export function defaultFolders(platform: NodeJS.Platform, homedir: string, env: Record<string, string | undefined>): string[] {
   if (platform === 'win32') {
     const roots = [env.ProgramFiles ?? 'C:\\Program Files', env['ProgramFiles(x86)'] ?? 'C:\\Program Files (x86)'];

@@ -1,6 +1,6 @@
 /**
  * The line vocabulary of STM32_Programmer_CLI output: how a raw line is cleaned, and which lines are header fields,
- * noise, bare errors or success claims (cli-transcripts/). parse.ts walks the output with it.
+ * noise, bare errors or success claims (public CLI logs). parse.ts walks the output with it.
  */
 import type { ConnectHeader, SuccessKind } from './parse-types.js';
 
@@ -188,7 +188,7 @@ export function successOf(line: string): SuccessKind | undefined {
   return undefined;
 }
 
-/** Warnings that mean no failure (cli-transcripts/02, 06, 11; community.st.com td-p/689083), canonical form. */
+/** Warnings that mean no failure (public CLI log: community reserved message fus upgrade swd, 06, 11; community.st.com td-p/689083), canonical form. */
 export const BENIGN_WARNINGS: RegExp[] = [
   /^Option Byte: \w+, value: 0x[0-9a-f]+, was not modified$/i,
   /^Option Bytes are unchanged, Data won't be downloaded$/i,

@@ -1,4 +1,4 @@
-/** `-l` output: the DFU, ST-LINK and UART sections (cli-transcripts/16, 17). */
+/** `-l` output: the DFU, ST-LINK and UART sections (public CLI log: github pcb util readme v2.17 list connect error, 17). */
 import type { DeviceList, UartListEntry } from './parse-types.js';
 import { parseHex } from '../../domain/hex.js';
 import { NOISE, canonical, type Section } from './parse-lines.js';

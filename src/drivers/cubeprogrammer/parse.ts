@@ -1,7 +1,7 @@
 /**
  * Parses STM32_Programmer_CLI output: tolerant of form, strict about meaning.
  *
- * Tolerant (STM32WB.md §7, cli-transcripts/): banners of any version, whitespace padded or collapsed, CRLF,
+ * Tolerant (STM32CubeProgrammer CLI, UM2237, public CLI logs): banners of any version, whitespace padded or collapsed, CRLF,
  * GUI/log timestamp prefixes, `0x495`/`0x0495`, sizes as Bytes / KBytes / `8.00 KB` / `695,21 KB`,
  * progress bars `[====] 100%`, `███ 100%` and the v2.21 bar glued to `Error:`.
  * Strict: every FUS state/status pair, Error/Warning/success line, r32 word, option byte and listed device
@@ -299,7 +299,7 @@ function setHeaderField(h: ConnectHeader, field: keyof ConnectHeader | 'usb' | '
       break;
     }
     case 'deviceId': {
-      // The DBGMCU device id is 12 bits, printed `0x495` or `0x0495` (cli-transcripts/01, 14, 16): anything
+      // The DBGMCU device id is 12 bits, printed `0x495` or `0x0495` (public CLI log: community custom wb55cc fwdelete, 14, 16): anything
       // else is not a device id, and the header stays without one (the driver then refuses, never guesses).
       const id = /^0x[0-9a-f]{3,4}$/i.test(value.trim()) ? parseHex(value) : undefined;
       if (id !== undefined) h.deviceId = id;

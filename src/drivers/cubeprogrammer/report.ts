@@ -1,7 +1,7 @@
 /**
  * Turns a parsed CLI result into the driver's OperationReport: `ok` is the tool's claim only (a success line
  * for this command, no Error line, no line the parser did not understand); `error` is typed from the Error
- * lines, else from the last FUS status. The runner judges the step by read-back (STM32WB.md §7).
+ * lines, else from the last FUS status. The runner judges the step by read-back (STM32CubeProgrammer CLI, UM2237).
  */
 import { fusErrorByCliStatus } from '../../domain/fus.js';
 import type { DriverErrorCode, OperationReport } from '../driver.js';

@@ -2,7 +2,7 @@
  * Builds a BoardState from what STM32_Programmer_CLI read. Pure: no I/O, so every branch is tested with
  * the transcripts' own numbers. Fields the reads cannot establish are "unknown", never guessed.
  *
- * STM32WB.md §5: over USB DFU / UART the FUS device info table is at 0x20030024 (+0 0xA94656B9 while FUS
+ * STM32CubeWB release notes and AN5185, reading versions: over USB DFU / UART the FUS device info table is at 0x20030024 (+0 0xA94656B9 while FUS
  * runs, +12 FUS version, +20 stack version, +24 stack memory size, +40 UID64); over SWD CubeProgrammer's
  * FUS operator gives the FUS version at 0x20010010 and the stack version at 0x20010014 (0x20030030 reads 0).
  */
@@ -76,7 +76,7 @@ export function buildBoardState(r: StateReading): BoardState {
     const missing = ['RDP', 'SFSA', 'SBRV', 'nSWBOOT0', 'nBOOT0', 'nBOOT1'].filter((n) => obValue(n) === undefined);
     notes.push(`option bytes not fully read (${ob ? `missing ${missing.join(', ')}` : 'no -ob displ output'})`);
   }
-  // STM32WB.md §5: SFSA = 0 with SBRV 0x3FC00 = safeboot (corrupted option bytes).
+  // STM32CubeWB release notes and AN5185, reading versions: SFSA = 0 with SBRV 0x3FC00 = safeboot (corrupted option bytes.
   const safeboot = sfsa === 0 && sbrv === SAFEBOOT_SBRV;
 
   // FUS state as the first (non-invasive) FUS_GET_STATE reported it.
@@ -98,7 +98,7 @@ export function buildBoardState(r: StateReading): BoardState {
   } else {
     const v = decodeVersionWord(words.stack);
     const version = versionString(v);
-    // STM32WB.md §5: the stack type is not reported in FUS mode; known only from what was installed.
+    // STM32CubeWB release notes and AN5185, reading versions: the stack type is not reported in FUS mode; known only from what was installed.
     const type = r.knownStack && r.knownStack.version === version ? r.knownStack.type : 'unknown';
     const running = wasRunning || r.restartedStack !== undefined ? r.restartedStack === true : false;
     stack = { status: 'installed', version, build: v.build, type, running };
@@ -154,7 +154,7 @@ function readVersionWords(transport: StateReading['transport'], parsed: CliResul
       return {};
     }
     if (fus === 0) {
-      // Field reports P4/P27: "v0.0.0.0" means the operator could not talk to FUS, not FUS 0.0.0.
+      // public field reports: "v0.0.0.0" means the operator could not talk to FUS, not FUS 0.0.0.
       notes.push('FUS version read as 0.0.0.0 through the SWD operator: FUS did not answer, versions unknown');
       return {};
     }
@@ -166,7 +166,7 @@ function readVersionWords(transport: StateReading['transport'], parsed: CliResul
     return {};
   }
   if (key !== FUS_INFO_VALID_KEY) {
-    // Field report P11: 0x20030030 read AE1C889C when FUS was not running / not the ROM bootloader.
+    // public field reports: 0x20030030 read AE1C889C when FUS was not running / not the ROM bootloader.
     notes.push(`FUS info table not valid (key ${hex(key)} instead of ${hex(FUS_INFO_VALID_KEY)}): FUS is not running, versions unknown`);
     return {};
   }

@@ -16,7 +16,7 @@ import { zeroCounters } from './model/upgrade.js';
 
 export { zeroCounters, upgradeBoard } from './model/upgrade.js';
 
-/** A USB DFU serial like the ROM bootloader reports (12 hex digits); the default board's (cli-transcripts/14). */
+/** A USB DFU serial like the ROM bootloader reports (12 hex digits); the default board's (public CLI log: mbed os stm32wb readme v2.3.0 usb full sequence). */
 export const DEFAULT_SERIAL = '207F38933036';
 
 export interface BoardSpec {
@@ -49,7 +49,7 @@ export function defaultAttachments(serial: string): Attachment[] {
 }
 
 function uidFor(serial: string): string {
-  // The FUS 1.1.x dump (notes/fus-internals.md) has UID64 0x0080E126_00658473 for the default serial.
+  // The FUS 1.1.x dump (public FUS dumps) has UID64 0x0080E126_00658473 for the default serial.
   if (serial === DEFAULT_SERIAL) return '0x0080E12600658473';
   return '0x0080E1' + digest(`uid:${serial}`).slice(0, 10).toUpperCase();
 }
@@ -88,7 +88,7 @@ function installedStack(device: DeviceKey, fusVersion: string, spec: NonNullable
 }
 
 /**
- * A board from a short description. Defaults: the classic rescue case (STM32WB.md §5; field reports P8, P21):
+ * A board from a short description. Defaults: the classic rescue case (STM32CubeWB release notes and AN5185, reading versions; public field reports):
  * STM32WB5xxG_1M with FUS 0.5.3 (SFSA 0xF6), no stack, RDP 0xAA, USB DFU and an ST-LINK attached.
  */
 export function makeBoard(spec: BoardSpec = {}): SimBoard {
@@ -254,10 +254,10 @@ function versionWithBuild(word: number): { version: string; build: number } {
 }
 
 /**
- * What a driver over `transport` could read of this board (STM32WB.md §5), "unknown" where it could not:
+ * What a driver over `transport` could read of this board (STM32CubeWB release notes and AN5185, reading versions), "unknown" where it could not:
  * - `simulated`: everything the simulator knows, including the installed stack's type.
  * - USB DFU / UART: FUS version and stack version from the FUS info table while FUS runs; while the stack runs only
- *   that it runs (0x20030030 is not the FUS version then: field reports P11, P23). The stack type is not reported in
+ *   that it runs (0x20030030 is not the FUS version then: public field reports). The stack type is not reported in
  *   FUS mode. Anti-rollback has no read-out.
  * - SWD: CubeProgrammer's operator reads FUS/stack versions at 0x20010010/14 in either mode.
  */

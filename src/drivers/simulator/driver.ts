@@ -232,7 +232,7 @@ export class SimulatorDriver implements Driver {
       return { ok: false, messages, error: driverErrorOf(outcome.error ?? 'ERR_UNKNOWN') };
     }
     if (claimed) {
-      // The tool's own words say it failed (the FUS 0.5.3 "not authentic" quirk, P38): report the claim; read-back decides.
+      // The tool's own words say it failed (the FUS 0.5.3 "not authentic" quirk): report the claim; read-back decides.
       messages.push(`Error: FUS reported ${claimed}`);
       return { ok: false, messages, error: driverErrorOf(claimed) };
     }
@@ -250,7 +250,7 @@ export class SimulatorDriver implements Driver {
       if (scope === 'flash') return withoutFusFacts(first, 'flash-only read: FUS and the stack were not read (no FUS start, no SWD operator)');
       if (this.transport === 'swd') return this.readOverSwd(x, at, restart);
       // Same procedure as the CubeProgrammer driver: over USB/UART the versions read while the stack runs are
-      // garbage (field report P23), so start FUS, read, and start the stack again.
+      // garbage (public field reports), so start FUS, read, and start the stack again.
       if (this.transport === 'simulated' || x.board.cpu2 !== 'stack' || x.board.lockedUp !== null) return first;
       const started = x.run({ op: 'startFus' });
       // (x.board changed under run(): read it afresh)
@@ -278,7 +278,7 @@ export class SimulatorDriver implements Driver {
         const seen = toBoardState(x.board, this.transport, at);
         if (this.transport === 'simulated') return seen;
         if (this.transport === 'swd') return withoutFusFacts(seen, unknownNote('what CPU2 runs, the FUS version and the stack', 'swd'));
-        // The info table at 0x20030024 is FUS's only while FUS runs (and not locked up); else it is the stack's (P11, P23).
+        // The info table at 0x20030024 is FUS's only while FUS runs (and not locked up); else it is the stack's.
         const fusRunning = x.board.cpu2 === 'fus' && x.board.lockedUp === null && !x.board.sram2aCleared;
         return freeReadOfInfoTable(seen, fusRunning);
       },
@@ -301,7 +301,7 @@ export class SimulatorDriver implements Driver {
 
   /**
    * Like CubeProgrammer's "Read FUS infos" over SWD: the FUS operator is loaded (application sectors 0-1
-   * overwritten, nSWboot0=0) and CPU2 switched to FUS (field reports P27, P36, P47). An installed stack is
+   * overwritten, nSWboot0=0) and CPU2 switched to FUS (public field reports). An installed stack is
    * then started again, as the CubeProgrammer driver does, except where ST forbids any other operation.
    */
   private readOverSwd(x: Exchange, at: string, restart: boolean): BoardState {
@@ -348,7 +348,7 @@ export class SimulatorDriver implements Driver {
       const notReady = this.ensureFus(x);
       if (notReady) return this.report(x, notReady);
       if (!opts.firstInstall) {
-        // CubeProgrammer's firstinstall=0 runs FW_DELETE first (STM32WB.md §4); nothing installed = harmless IMG_NOT_FOUND.
+        // CubeProgrammer's firstinstall=0 runs FW_DELETE first (STM32CubeWB release notes, upgrade procedure); nothing installed = harmless IMG_NOT_FOUND.
         const deleted = x.run({ op: 'fwDelete' });
         if (!deleted.ok) return this.report(x, deleted);
       }

@@ -4,13 +4,13 @@
  *   at `install`, `delete` and `ob-load` an outcome may be chosen (ST, community td-p/272587 and m-p/106679):
  *   `power-loss@install:outcome=resume|image-corrupt|ob-corrupt|fus-damaged` (fus-damaged: FUS updates only), or
  *   `:seed=<n>` picks one of those possible there; without either FUS resumes;
- * - `erase-fail`: the next flash erase fails on some of its pages (field report P13: "erasing sector ... failed");
- * - `hung-cli`: the fake STM32_Programmer_CLI never exits during -fwupgrade (field report P22);
+ * - `erase-fail`: the next flash erase fails on some of its pages (public field reports: "erasing sector ... failed");
+ * - `hung-cli`: the fake STM32_Programmer_CLI never exits during -fwupgrade (public field reports);
  * - `usb-late` (N s) / `usb-gone`: USB DFU comes back late / not at all after the next reset;
- * - `corrupt-option-bytes`: at the next boot SFSA=0, SBRV=0x3FC00 -> safeboot (P29/P30/P35);
- * - `exit-0-after-error`: the fake CLI prints its error but exits 0 (cli-transcripts/19 A, P38);
+ * - `corrupt-option-bytes`: at the next boot SFSA=0, SBRV=0x3FC00 -> safeboot;
+ * - `exit-0-after-error`: the fake CLI prints its error but exits 0 (public CLI log: community uart connect and misc errors A);
  * - `fus-053-not-authentic-quirk`: the FUS 0.5.3 upgrade prints "Firmware not authentic!" although it
- *   worked (P38, cli-transcripts/14 and 20).
+ *   worked (public field reports, public CLI log: mbed os stm32wb readme v2.3.0 usb full sequence and 20).
  */
 import type { Fault, SimBoard } from '../../generated/sim-board.js';
 

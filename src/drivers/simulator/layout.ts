@@ -1,6 +1,6 @@
 /**
  * Where things are in a simulated chip's flash: the FUS area, the secure area (from SFSA up), the
- * operator pages, footprints of images. Pure helpers over the device table (STM32WB.md §3).
+ * operator pages, footprints of images. Pure helpers over the device table (STM32CubeWB release notes, install address tables).
  */
 import { deviceByKey, sfsaToAddress, type Device } from '../../domain/devices.js';
 import { compareVersions } from '../../domain/version.js';
@@ -12,8 +12,8 @@ export function deviceOf(board: SimBoard): Device {
 }
 
 /**
- * Start of the FUS's own area. STM32WB.md §5: SFSA 0xF6 = the FUS 0.5.3 era, 0xF4 = no stack on a 1 MB part
- * with FUS >= 1.0 (FUS 0.5.3 -> 1.x moved SFSA 0xF6 -> 0xF4, field report P38).
+ * Start of the FUS's own area. STM32CubeWB release notes and AN5185, reading versions: SFSA 0xF6 = the FUS 0.5.3 era, 0xF4 = no stack on a 1 MB part
+ * with FUS >= 1.0 (FUS 0.5.3 -> 1.x moved SFSA 0xF6 -> 0xF4, public field reports).
  * Assumption (no source): on the smaller parts FUS lives above the flash end CPU1 sees (every ST table
  * installs the FUS image at flash end - 6 pages, and stacks end at the flash end), so its area starts at TOP.
  */
@@ -40,7 +40,7 @@ export function sbrvFor(device: Device, address: number): number {
   return (address - device.flashBase) >>> 2;
 }
 
-/** Option bytes corrupted: SFSA = 0 with SBRV 0x3FC00 boots CPU2 into safeboot (STM32WB.md §5). */
+/** Option bytes corrupted: SFSA = 0 with SBRV 0x3FC00 boots CPU2 into safeboot (STM32CubeWB release notes and AN5185, reading versions). */
 export function isSafebootOptionBytes(board: SimBoard): boolean {
   return board.optionBytes.sfsa === 0 && board.optionBytes.sbrv === SAFEBOOT_SBRV;
 }

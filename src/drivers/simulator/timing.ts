@@ -2,11 +2,11 @@
  * How long things take on a real STM32WB (modelled device time, in milliseconds), and how the simulator
  * turns that into wall time: `COPRO_SIM_SPEED` divides every wait (1 = realistic, tests use 1000).
  *
- * Sources (STM32WB.md §6 unless said): FW_DELETE 1-7 s; a 165 KB stack download 3.5 s over USB DFU
- * (cli-transcripts/14: 165772 B in 00:00:03.537); then several seconds of install (MicroPython: the first
+ * Sources (AN5185 and shci.h: FUS states, observed timings unless said): FW_DELETE 1-7 s; a 165 KB stack download 3.5 s over USB DFU
+ * (public CLI log: mbed os stm32wb readme v2.3.0 usb full sequence: 165772 B in 00:00:03.537); then several seconds of install (MicroPython: the first
  * GET_STATE answers after 3600 ms); a FUS update reboots at least 4 times (psdb README); USB re-enumerates
  * in about 4 s after every reset; over SWD CubeProgrammer's FUS operator reconnect took ~7 s
- * (community td-p/689083: 16:59:29 -> 16:59:36; cli-transcripts/11: 14:15:17 -> 14:15:24).
+ * (community td-p/689083: 16:59:29 -> 16:59:36; public CLI log: community fus state err unknown nucleo: 14:15:17 -> 14:15:24).
  */
 import type { Transport } from '../driver.js';
 

@@ -108,7 +108,7 @@ export class ChipTarget implements BootloaderTarget {
       if (p >= pageCount) return { ok: false, ms, why: `page ${p} does not exist (${pageCount} pages)` };
       const r = await this.chip.erasePage(0x08000000 + p * pageSize);
       ms += r.ms;
-      // Pages before a refused one stay erased (field report P10).
+      // Pages before a refused one stay erased (public field reports).
       if (!r.ok) return this.result(r, ms);
     }
     return { ok: true, ms };

@@ -123,7 +123,7 @@ export class VirtualChip {
     const d = deviceOf(b);
     if (address < d.flashBase || end > d.flashBase + d.flashSize) return failed('address', `0x${address.toString(16)} is outside the flash`);
     if (b.optionBytes.rdp !== 0xaa) return failed('target', `flash is read-protected (RDP 0x${b.optionBytes.rdp.toString(16).toUpperCase()})`);
-    // Field report P30: in safeboot the flash is write protected.
+    // public field reports: in safeboot the flash is write protected.
     if (b.cpu2 === 'safeboot') return failed('prog', 'flash is write protected (safeboot)');
     if (end > secureStart(b)) return failed('target', `0x${(end - 1).toString(16)} is in the secure area (SFSA)`);
     return undefined;
@@ -293,7 +293,7 @@ export class VirtualChip {
 
   /**
    * While the wireless stack runs, the table at 0x20030024 is the stack's own (tl.h MB_DeviceInfoTable_t), not
-   * FUS's; the model answers it as noise (what tools that expect FUS's layout show: field reports P11, P23). The
+   * FUS's; the model answers it as noise (what tools that expect FUS's layout show: public field reports). The
    * bootloader reads the real layout: safeboot, FUS version, FUS memory size, FUS info, stack version, stack
    * memory size, InfoStack (type code). Assumption until a transcript from a board with a running stack shows it.
    */

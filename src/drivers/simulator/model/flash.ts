@@ -28,7 +28,7 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
   const end = w.address + w.size;
   if (w.size <= 0) throw new SimModelError('a flash write needs at least one byte');
   if (w.address < device.flashBase || end > device.flashBase + device.flashSize) {
-    // cli-transcripts/05: "Operation exceeds memory limits" / "failed to erase memory".
+    // public CLI log: github STM32CubeWB issue41 gui log: "Operation exceeds memory limits" / "failed to erase memory".
     return fail('OUT_OF_FLASH', `0x${w.address.toString(16).toUpperCase()}..0x${end.toString(16).toUpperCase()} is outside the flash (0x${device.flashBase.toString(16).toUpperCase()}..0x${(device.flashBase + device.flashSize).toString(16).toUpperCase()})`);
   }
   if (b.optionBytes.rdp !== 0xaa) return fail('RDP_PROTECTED', `flash is read-protected (RDP 0x${b.optionBytes.rdp.toString(16).toUpperCase()})`);
@@ -39,7 +39,7 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
   const sfsa = b.optionBytes.sfsa;
   if (lastPage >= sfsa) {
     // fidelity: FLASH-SECURE-ERASE
-    // Field report P10: "the CPU tried to erase protected sectors, starting from 0x080F4000, where the FUS is located";
+    // public field reports: "the CPU tried to erase protected sectors, starting from 0x080F4000, where the FUS is located";
     // the pages below SFSA in the range are erased before the first protected one fails.
     if (firstPage < sfsa) destroyRange(run, pageAddress(device, firstPage), pageAddress(device, sfsa), 'write');
     run.countPages('erase', area, Math.max(0, sfsa - firstPage));

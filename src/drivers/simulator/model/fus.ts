@@ -22,11 +22,11 @@ export function getState(run: Run): SimOutcome {
   return { ok: true, status };
 }
 
-/** What one FUS_GET_STATE answers, with its side effects (STM32WB.md §5-6). */
+/** What one FUS_GET_STATE answers, with its side effects (STM32CubeWB release notes and AN5185, reading versions-6). */
 export function answerGetState(run: Run): FusStatus {
   const b = run.b;
   if (b.lockedUp !== null) return UNKNOWN_ERROR;
-  if (b.cpu2 === 'safeboot') return NOT_RUNNING; // P29/P30/P35: FUS cannot be started, reads v0.0.0
+  if (b.cpu2 === 'safeboot') return NOT_RUNNING; // public field reports: FUS cannot be started, reads v0.0.0
   if (b.cpu2 === 'fus' && b.fusDamaged !== null) return { ...UNKNOWN_ERROR }; // fidelity: FUS-DAMAGED (m-p/106679)
   if (b.cpu2 === 'stack') {
     b.fus.consecutiveGetState++;
@@ -40,7 +40,7 @@ export function answerGetState(run: Run): FusStatus {
     }
     return { ...NOT_RUNNING };
   }
-  // FUS answers its last state/error (sticky: cli-transcripts/01 starts with SERVICE_ONGOING/IMAGE_NOT_FOUND
+  // FUS answers its last state/error (sticky: public CLI log: community custom wb55cc fwdelete starts with SERVICE_ONGOING/IMAGE_NOT_FOUND
   // left by an earlier delete), then is idle again.
   const status: FusStatus = { state: b.fus.state, error: b.fus.error };
   b.fus.state = 'FUS_IDLE';
@@ -72,7 +72,7 @@ export function fusGate(run: Run, command: string, isFusUpdate = false): SimOutc
   b.fus.consecutiveGetState = 0;
   if (b.lockedUp !== null) return fail('LOCKED_UP', `CPU2 is locked up for good (${b.lockedUp})`, { status: UNKNOWN_ERROR });
   if (b.cpu2 === 'safeboot') {
-    // P29/P30/P35: FUS version 0.0.0, FUS cannot be started while the option bytes force safeboot.
+    // public field reports: FUS version 0.0.0, FUS cannot be started while the option bytes force safeboot.
     return fail('STATE_NOT_RUNNING', 'CPU2 runs safeboot (SFSA=0x00, SBRV=0x3FC00): FUS is not running and cannot be started', { status: NOT_RUNNING });
   }
   if (b.cpu2 !== 'fus') {
@@ -99,7 +99,7 @@ export function fusGate(run: Run, command: string, isFusUpdate = false): SimOutc
   if (!isFusUpdate && isLockupProne(b)) {
     // fidelity: LOCKUP-WB5XC-053
     // ST v1.1.1 (WB5x): "On STM32WB5xxC and STM32WB5xxE, it is mandatory to install FUS V1.0.2 before any other
-    // operation. Otherwise, the device might be locked in an unrecoverable state." (cli-transcripts/01: a WB55CC
+    // operation. Otherwise, the device might be locked in an unrecoverable state." (public CLI log: community custom wb55cc fwdelete: a WB55CC
     // on FUS 0.5.3 drops off USB on -fwdelete.)
     lockUp(run, `${command} on a ${b.device.key} still running FUS ${b.fus.version}`);
     return fail('LOCKED_UP', `CPU2 locked up: ${command} on a ${b.device.key} with FUS ${b.fus.version} (ST: update FUS before any other operation)`, { status: UNKNOWN_ERROR });
@@ -112,7 +112,7 @@ export function lockUp(run: Run, reason: string): void {
   b.lockedUp = reason;
   setReport(b, UNKNOWN_ERROR);
   run.emit({ type: 'locked-up', reason, ms: 0 });
-  // The chip resets and drops off USB (cli-transcripts/01: "DFU disappears from Device Manager").
+  // The chip resets and drops off USB (public CLI log: community custom wb55cc fwdelete: "DFU disappears from Device Manager").
   resetChip(run, 'CPU2 lock-up');
 }
 
@@ -132,7 +132,7 @@ export function toolRefusesDelete(run: Run): string | undefined {
   // fidelity: TOOL-DELETE-SWD-FUS2
   // Release notes v1.22.1, Warning 1: "With FUS v2.0.0, Coprocessor Binaries can be installed only through the USB
   // interface, Currently CubeProgrammer versions do not support "FW_delete" command when using the ST-Link interface."
-  // v1.23.0 asks for CubeProgrammer >= 2.20. (Field report P46 saw the stack deleted anyway with 2.17; we model the
+  // v1.23.0 asks for CubeProgrammer >= 2.20. (public field reports saw the stack deleted anyway with 2.17; we model the
   // documented refusal: nothing happens on the board.)
   if (transport === 'swd' && toolVersion !== undefined && compareVersions(normalise(toolVersion), '2.20.0') < 0 && compareVersions(run.b.fus.version, '2.0.0') >= 0) {
     return `STM32CubeProgrammer ${toolVersion} cannot FW_DELETE over ST-LINK with FUS ${run.b.fus.version} (needs >= 2.20; or use USB)`;
@@ -156,8 +156,8 @@ export function fwDelete(run: Run): SimOutcome {
   run.emit({ type: 'fus-command', command: 'FW_DELETE', ms: TIMING.fusCommandMs });
   if (!b.stack) {
     // fidelity: DELETE-NOTHING
-    // STM32WB.md §4: deleting when nothing is installed reports IMG_NOT_FOUND and is harmless; FUS reports
-    // SERVICE_ONGOING + IMAGE_NOT_FOUND to the next GET_STATE (cli-transcripts/14, third command).
+    // STM32CubeWB release notes, upgrade procedure: deleting when nothing is installed reports IMG_NOT_FOUND and is harmless; FUS reports
+    // SERVICE_ONGOING + IMAGE_NOT_FOUND to the next GET_STATE (public CLI log: mbed os stm32wb readme v2.3.0 usb full sequence, third command).
     const status: FusStatus = { state: 'FUS_SERVICE_ONGOING', error: 'IMG_NOT_FOUND' };
     setReport(b, status);
     writeOperatorVersions(run);
@@ -166,7 +166,7 @@ export function fwDelete(run: Run): SimOutcome {
   const loss = run.takePowerLoss('delete');
   if (loss) {
     // fidelity: PL-DELETE. FUS resumes the delete at the next boot (ST, community td-p/272587), or the option bytes
-    // are corrupted (same thread; safeboot, P29/P30).
+    // are corrupted (same thread; safeboot).
     b.pending = { operation: 'delete', outcome: resolveOutcome(run, loss, 'delete') };
     setReport(b, { state: 'FUS_SERVICE_ONGOING', error: 'NO_ERROR' });
     run.emit({ type: 'wait', reason: 'FW_DELETE', ms: TIMING.deleteMs / 2 });
@@ -202,7 +202,7 @@ export function startStack(run: Run): SimOutcome {
   if (gate) return gate;
   run.emit({ type: 'fus-command', command: 'FUS_START_WS', ms: TIMING.fusCommandMs });
   if (!b.stack) {
-    // Field report P7: "Error: Start Wireless Stack Operation Failure!" when no stack can be started.
+    // public field reports: "Error: Start Wireless Stack Operation Failure!" when no stack can be started.
     return fusRefuses(run, 'IMG_NOT_FOUND', 'FUS_ERROR', 'FUS_START_WS: no wireless stack is installed');
   }
   // Only START_WS (or the stack's own request) leaves FUS for good (ST FAQ ta-p/722270).

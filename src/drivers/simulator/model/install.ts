@@ -16,7 +16,7 @@ import { IDLE, NOT_RUNNING, Run, fail, resolveOutcome, type FusStatus, type SimO
 /**
  // fidelity: FUS-SEARCH
  * FW_UPGRADE: FUS searches flash below SFSA for an image footer; the address argument is ignored
- * (MicroPython rfcore_firmware.py citing AN5185 Table 9 footnote; ST, field report P44: "it looks for some magic
+ * (MicroPython rfcore_firmware.py citing AN5185 Table 9 footnote; ST, public field reports: "it looks for some magic
  * word starting from the beginning of the Flash memory"). The lowest complete image wins.
  */
 export function fwUpgrade(run: Run): SimOutcome {
@@ -34,7 +34,7 @@ export function fwUpgrade(run: Run): SimOutcome {
   const ongoing: FusStateName = image.kind === 'fus' ? 'FUS_UPGRADE_ONGOING' : 'WIRELESS_STACK_UPGRADE_ONGOING';
   const refusal = checkImage(run, found, image);
   if (refusal) {
-    // FUS erases an image it rejected (field report P41: "flash reset to ffffffff" after AUTH_TAG_ST_NOTFOUND).
+    // FUS erases an image it rejected (public field reports: "flash reset to ffffffff" after AUTH_TAG_ST_NOTFOUND).
     if (refusal.error !== 'IMG_NOT_FOUND') b.staged = b.staged.filter((s) => s !== found);
     return fusRefuses(run, refusal.error, refusal.state ?? (refusal.error === 'IMG_NOT_FOUND' ? 'FUS_ERROR' : ongoing), refusal.message);
   }
@@ -71,11 +71,11 @@ export function fusRefuses(run: Run, error: FusError, state: FusStateName, messa
   return fail(error, message, { status });
 }
 
-/** The FUS upgrade graph (STM32WB.md §4, release notes §2). Returns why not, or undefined. */
+/** The FUS upgrade graph (STM32CubeWB release notes, upgrade procedure, release notes §2). Returns why not, or undefined. */
 export function fusUpgradeRefusal(running: string, image: Pick<ImageView, 'version' | 'fusVariant'>): string | undefined {
   const target = image.version;
   // fidelity: FUS-NO-DOWNGRADE
-  // STM32WB.md §4: "FUS (can never be downgraded; no exception)". ST (cli-transcripts/20 E): "FUS_IMAGE_NOT_AUTHENTIC
+  // STM32CubeWB release notes, upgrade procedure: "FUS (can never be downgraded; no exception". ST (public CLI log: community fus not authentic quirk and start msg E): "FUS_IMAGE_NOT_AUTHENTIC
   // error message could happen when the FUS is already up to date".
   if (compareVersions(target, running) <= 0) return `FUS ${running} cannot take FUS ${target}: FUS never goes down (nor sideways)`;
   const from = (range: string) => satisfiesSimple(running, range);
@@ -88,7 +88,7 @@ export function fusUpgradeRefusal(running: string, image: Pick<ImageView, 'versi
     return from('1.0.x') || from('1.1.x') ? undefined : `the FUS 1.2.0 image (_1_2_0 / pre-v1.22.1 _FUS_fw) installs only on FUS 1.0.x/1.1.x (running ${running})`;
   }
   if (target.startsWith('1.0.')) {
-    // v1.1.0 "0x080EC000 (On top of FUS v0.5.3)"; v1.5.0 STEP 5 "Download FUS 1.0.2" from 0.5.3; P49: 1.0.1 cannot go to 1.0.2.
+    // v1.1.0 "0x080EC000 (On top of FUS v0.5.3)"; v1.5.0 STEP 5 "Download FUS 1.0.2" from 0.5.3; public field reports: 1.0.1 cannot go to 1.0.2.
     return from('0.5.3') ? undefined : `FUS ${target} installs only on FUS 0.5.3 (running ${running})`;
   }
   if (target.startsWith('1.1.')) {
@@ -98,7 +98,7 @@ export function fusUpgradeRefusal(running: string, image: Pick<ImageView, 'versi
   if (target.startsWith('2.')) {
     // STEP 7: "Download latest FUS for FUSv1.2.0 upgrade". Assumption (not stated by ST): 2.x -> newer 2.x is allowed.
     // FUS 0.5.3 fed a 2.x fw.bin: the closest documented behaviour is IMG_NOT_AUTHENTIC (0.5.3 answered
-    // "Firmware not authentic!" to images it would not take, field reports P38/P39; ST in cli-transcripts/20 E).
+    // "Firmware not authentic!" to images it would not take, public field reports; ST in public CLI log: community fus not authentic quirk and start msg E).
     return from('1.2.0') || from('2.x') ? undefined : `FUS ${target} installs only on FUS 1.2.0 or an older 2.x (running ${running}): update to FUS 1.2.0 first`;
   }
   return `no known upgrade path from FUS ${running} to ${target}`;
@@ -123,7 +123,7 @@ export interface Refusal {
  * STMicroelectronics"). The simulator's stand-in for a signature check: the bytes' sha256 is an ST-published image
  * (the catalog) or an intact copro stand-in, as the (Node-side) view builder established, and the view is consistent
  * with the bytes staged. Whatever the footer claims does not count.
- * - no signature footer at all: AUTH_TAG_ST_NOTFOUND (0x08, AN5185 error table; field report P41);
+ * - no signature footer at all: AUTH_TAG_ST_NOTFOUND (0x08, AN5185 error table; public field reports);
  * - a signature that does not verify (modified, forged, unknown): IMG_NOT_AUTHENTIC (0x03).
  */
 // fidelity: FUS-AUTH
@@ -145,7 +145,7 @@ export function checkImage(run: Run, staged: StagedImage, image: ImageView): Ref
   const fus = b.fus.version;
   // fidelity: FUS1-V2-NOTFOUND
   // Assumption: FUS 1.x does not know the FUSv2-only magics (0xB10C8B99, 0x927A6741), so it finds no image at
-  // all: field reports P8/P9 (stack 1.2x on FUS 1.2.0 -> FUS_IMAGE_NOT_FOUND), P40 ("This version requires FUS v.2").
+  // all: public field reports (stack 1.2x on FUS 1.2.0 -> FUS_IMAGE_NOT_FOUND) ("This version requires FUS v.2").
   if (image.fusV2Only && compareVersions(fus, '2.0.0') < 0) {
     return { error: 'IMG_NOT_FOUND', message: `FUS ${fus} does not recognise the FUSv2-only image footer (magic 0x${image.imageMagic.toString(16).toUpperCase()}): it needs FUS >= 2.0.0` };
   }
@@ -175,7 +175,7 @@ export function checkImage(run: Run, staged: StagedImage, image: ImageView): Ref
     }
     return undefined;
   }
-  // Stacks and safeboot (STM32WB.md §4; release notes §4).
+  // Stacks and safeboot (STM32CubeWB release notes, upgrade procedure; release notes §4).
   if (compareVersions(fus, '1.0.1') < 0) {
     // Release notes v1.1.0: FUS 1.0.1 "MUST be installed to use Wireless Coprocessor Binaries v1.1.0". Assumption: 0.5.3 rejects them as not authentic.
     return { error: 'IMG_NOT_AUTHENTIC', message: `FUS ${fus} cannot install wireless stacks of v1.1.0 and later: update FUS first` };
@@ -189,7 +189,7 @@ export function checkImage(run: Run, staged: StagedImage, image: ImageView): Ref
     if (ar.floorWord === BLANK_VERSION_WORD) {
       // fidelity: AR-NO-STACK
       // AN5185 Rev11 §2.4 (community td-p/800310): activated without a stack, "FUS registers 0xFFFFFFFF as the new version
-      // and it is not possible to install a wireless stack". The field log (P7) shows FUS_STATE_IMG_NOT_FOUND.
+      // and it is not possible to install a wireless stack". The field log shows FUS_STATE_IMG_NOT_FOUND.
       return { error: 'IMG_NOT_FOUND', message: 'anti-rollback was activated with no stack installed: FUS registered 0xFFFFFFFF and refuses every stack for good' };
     }
     if (image.versionWord >>> 0 < ar.floorWord >>> 0) {
@@ -206,13 +206,13 @@ export function versionOfWord(word: number): string {
 }
 
 /**
- * Where a stack goes, and whether it fits (field reports P43/P44):
+ * Where a stack goes, and whether it fits (public field reports):
  * - the stack ends at the FUS area; it occupies ceil(size/page) pages, plus 16 KiB for a FUSv2-only image
  *   (release notes v1.22.1 Warning 2), and SFSA moves to its start.
  * - FUS installs from the download area: the image must lie below its target region, plus the FUSv2-only extra
- *   (P43: a 127 KB BLE_Stack_full at 0x080D4000, i.e. TOP - size without the 0x4000, got IMG_NO_SPACE on FUS 2.0.0).
+ *   (public field reports: a 127 KB BLE_Stack_full at 0x080D4000, i.e. TOP - size without the 0x4000, got IMG_NO_SPACE on FUS 2.0.0).
  * - over an installed stack (no delete first), "the new stack replaces always the old one" (ST, community m-p/252073);
- *   a bigger one needs one more free sector below the old one (ST, P44: "OldStackAdd - NewStackSize - 1 Sector").
+ *   a bigger one needs one more free sector below the old one (ST: "OldStackAdd - NewStackSize - 1 Sector").
  * - it must not reach down into the application (the user's code is not FUS's to erase).
  */
 // fidelity: FUS-SPACE
@@ -269,7 +269,7 @@ export function finishFusUpgrade(run: Run, staged: StagedImage, image: ImageView
   let status: FusStatus = { ...IDLE };
   if (was === '0.5.3' && run.takeFault('fus-053-not-authentic-quirk')) {
     // fidelity: FUS053-QUIRK
-    // Field report P38, cli-transcripts/14 and 20: the 0.5.3 upgrade ends with "FUS_UPGRADE_ONGOING /
+    // public field reports, public CLI log: mbed os stm32wb readme v2.3.0 usb full sequence and 20: the 0.5.3 upgrade ends with "FUS_UPGRADE_ONGOING /
     // FUS_IMAGE_NOT_AUTHENTIC / Error: Firmware not authentic!" although 0x20030030 then reads the new FUS.
     // ("FUS update tries twice": plausibly the tool re-sends FW_UPGRADE and the new FUS refuses the same image.)
     status = { state: 'FUS_UPGRADE_ONGOING', error: 'IMG_NOT_AUTHENTIC' };
@@ -309,7 +309,7 @@ export function finishStackUpgrade(run: Run, staged: StagedImage, image: ImageVi
   run.emit({ type: 'install', kind: image.kind === 'safeboot' ? 'safeboot' : 'stack', version: image.version, ms: 0 });
   // FAQ ta-p/722270: "after the installation of a wireless stack, it by default starts running".
   if (!resetChip(run, 'wireless stack started')) return fail('POWER_LOSS', 'power was lost while the new stack started');
-  // cli-transcripts/14: the last poll after a stack install says FUS_ERROR / FUS_NOT_RUNNING (the stack runs now).
+  // public CLI log: mbed os stm32wb readme v2.3.0 usb full sequence: the last poll after a stack install says FUS_ERROR / FUS_NOT_RUNNING (the stack runs now).
   const status = b.cpu2 === 'stack' ? { ...NOT_RUNNING } : { ...IDLE };
   pollSeen(run, status);
   writeOperatorVersions(run);
@@ -344,7 +344,7 @@ export function installStack(run: Run, staged: StagedImage, image: ImageView): v
     sha256: staged.sha256,
     name: staged.name,
   };
-  // SFSA/SBRV move to the new image start (STM32WB.md §5: SBRV = SFSA*page/4 when CPU2 boots the stack).
+  // SFSA/SBRV move to the new image start (STM32CubeWB release notes and AN5185, reading versions: SBRV = SFSA*page/4 when CPU2 boots the stack).
   b.optionBytes = { ...b.optionBytes, sfsa: pageOf(device, address), sbrv: sbrvFor(device, address) };
   setReport(b, IDLE);
 }

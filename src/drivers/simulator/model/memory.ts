@@ -28,7 +28,7 @@ export function noiseWord(seed: string, address: number): number {
   return h >>> 0;
 }
 
-/** The FUS device info table (STM32WB.md §5; FUS 1.1.x dump in notes/fus-internals.md and cli-transcripts/26 A). */
+/** The FUS device info table (STM32CubeWB release notes and AN5185, reading versions; FUS 1.1.x dump in public FUS dumps and public CLI log: community r32 multiword iap security ext A). */
 export function fusInfoTable(b: SimBoard): number[] {
   const uid = BigInt(b.device.uid64);
   return [
@@ -54,7 +54,7 @@ export function wordAt(b: SimBoard, address: number): number {
     if (b.sram2aCleared || b.cpu2 === 'safeboot' || b.lockedUp !== null) return 0;
     if (b.cpu2 === 'stack') {
       // fidelity: DIT-STACK-RUNNING
-      // The stack's own reference tables live there: 0x20030030 is not the FUS version (field reports P11, P23: garbage).
+      // The stack's own reference tables live there: 0x20030030 is not the FUS version (public field reports: garbage).
       return noiseWord(b.stack?.sha256 ?? 'stack', address);
     }
     if (address >= DIT_ADDRESS && address < DIT_ADDRESS + DIT_WORDS * 4) return fusInfoTable(b)[(address - DIT_ADDRESS) / 4] ?? 0;
@@ -92,8 +92,8 @@ export function writeMemory(run: Run, address: number, words: number[]): SimOutc
   run.emit({ type: 'fus-command', command: 'write', ms: words.length * TIMING.wordAccessMs });
   if (address === PWR_CR4 && ((words[0] ?? 0) & C2BOOT) !== 0 && b.cpu2 === 'safeboot') {
     // fidelity: SAFEBOOT-C2BOOT-ESE
-    // Field report P35 (ST): "write the value 0x00008000 at the address 0x5800040C. This should work if ESE option byte
-    // is checked." P29/P33: it did not help there (ESE unknown). Modelled: with ESE=1 safeboot restores the option bytes.
+    // public field reports (ST): "write the value 0x00008000 at the address 0x5800040C. This should work if ESE option byte
+    // is checked." public field reports: it did not help there (ESE unknown). Modelled: with ESE=1 safeboot restores the option bytes.
     if (b.optionBytes.ese === 1) {
       const device = deviceOf(b);
       const fusStart = fusAreaStart(device, b.fus.version);

@@ -8,9 +8,9 @@ import { SimModelError, Run, fail, fusVersionWord, type SimOutcome } from './typ
 // ---------------------------------------------------------------- preconditions of FUS commands
 
 /**
- * Over SWD the FUS is reached through CubeProgrammer's FUS operator (STM32WB.md §7): it must sit at
+ * Over SWD the FUS is reached through CubeProgrammer's FUS operator (STM32CubeProgrammer CLI, UM2237): it must sit at
  * 0x08000000 with nSWboot0=0 nboot1=1 nboot0=1, and it brings CPU2 into FUS itself (ST: "-fusgetstate ...
- * With this command you switch the M0+ core to execute security services", cli-transcripts/26 D).
+ * With this command you switch the M0+ core to execute security services", public CLI log: community r32 multiword iap security ext D).
  */
 export function prepareSwdFus(run: Run): SimOutcome | undefined {
   const b = run.b;
@@ -33,11 +33,11 @@ export function loadFusOperator(run: Run): SimOutcome {
   if (run.ctx.transport !== 'swd') throw new SimModelError('the FUS operator is only used over SWD');
   if (b.optionBytes.rdp !== 0xaa) return fail('RDP_PROTECTED', `flash is read-protected (RDP 0x${b.optionBytes.rdp.toString(16).toUpperCase()}): the FUS operator cannot be loaded`);
   if (b.cpu2 === 'safeboot') {
-    // Field report P30: in safeboot the flash is write protected.
+    // public field reports: in safeboot the flash is write protected.
     return fail('WRITE_PROTECTED', 'flash is write protected (safeboot): the FUS operator cannot be loaded at 0x08000000');
   }
   // fidelity: SWD-OPERATOR
-  // STM32WB.md §7: the operator goes to 0x08000000 (erasing sectors 0-1, 0-3 on WB1x) and nSWboot0=0 nboot1=1 nboot0=1.
+  // STM32CubeProgrammer CLI, UM2237: the operator goes to 0x08000000 (erasing sectors 0-1, 0-3 on WB1x and nSWboot0=0 nboot1=1 nboot0=1.
   const wanted: [string, 'nSWboot0' | 'nBOOT0' | 'nBOOT1', 0 | 1][] = [
     ['nSWboot0', 'nSWboot0', 0],
     ['nboot0', 'nBOOT0', 1],
@@ -67,7 +67,7 @@ export function loadFusOperator(run: Run): SimOutcome {
   return { ok: true };
 }
 
-/** The operator writes the FUS and stack versions at 0x20010010/14 (release notes; cli-transcripts/13). */
+/** The operator writes the FUS and stack versions at 0x20010010/14 (release notes; public CLI log: community read fus infos gui fus220). */
 export function writeOperatorVersions(run: Run): void {
   const b = run.b;
   if (!b.fusOperator.inFlash || run.ctx.transport !== 'swd') return;

@@ -18,14 +18,14 @@ export function writeOptionBytes(run: Run, values: OptionBytesRequest): SimOutco
   for (const k of keys) (values[k] === b.optionBytes[k] ? unchanged : changed).push(OB_NAMES[k]);
   if (changed.length === 0) return { ok: true, changed, unchanged };
   if (b.cpu2 === 'safeboot') {
-    // Field report P33 (cli-transcripts/10): "Error: Option Byte Programming failed Or modified by application after OB_LAUNCH".
+    // public field reports (public CLI log: community ob programming failed gui): "Error: Option Byte Programming failed Or modified by application after OB_LAUNCH".
     return fail('OB_FAILED', 'option byte programming failed (safeboot: the option bytes are locked)', { changed, unchanged, mismatches: keys.filter((k) => values[k] !== b.optionBytes[k]).map((k) => ({ name: OB_NAMES[k], expected: values[k]!, found: b.optionBytes[k] })) });
   }
   const mismatches: { name: string; expected: number; found: number }[] = [];
   for (const k of ['sfsa', 'sbrv'] as const) {
     const v = values[k];
     // fidelity: OB-SFSA-CPU2
-    // cli-transcripts/24 A: "Error: Expected value for Option Byte "sfsa": 0xCB, found: ..." — "only CPU2 can change them".
+    // public CLI log: community ob write sfsa fail and v2.2 fwupgrade ob A: "Error: Expected value for Option Byte "sfsa": 0xCB, found: ..." — "only CPU2 can change them".
     if (v !== undefined && v !== b.optionBytes[k]) mismatches.push({ name: OB_NAMES[k], expected: v, found: b.optionBytes[k] });
   }
   if (values.rdp !== undefined && values.rdp === 0xcc) {
@@ -39,7 +39,7 @@ export function writeOptionBytes(run: Run, values: OptionBytesRequest): SimOutco
   if (values.rdp !== undefined && values.rdp !== b.optionBytes.rdp) {
     if (b.optionBytes.rdp !== 0xaa && values.rdp === 0xaa) {
       // fidelity: RDP-REGRESSION
-      // RDP regression 1 -> 0 mass-erases the non-secure flash (ST, cli-transcripts/26 F: "set the RDP level to 0xBB and
+      // RDP regression 1 -> 0 mass-erases the non-secure flash (ST, public CLI log: community r32 multiword iap security ext F: "set the RDP level to 0xBB and
       // then revert to 0xAA" erases everything from 0x08000000 to SFSA).
       destroyRange(run, device.flashBase, secureStart(b), 'write');
       b.application = { ...b.application, present: false, sha256: null, size: 0, overwritten: false, clobberedByFusOperator: false };

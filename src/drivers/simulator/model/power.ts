@@ -41,7 +41,7 @@ export function boot(run: Run, reason: string, into?: 'fus'): void {
   run.emit({ type: 'reset', reason, cpu2: b.cpu2, ms: TIMING.cpu2BootMs });
 }
 
-/** SFSA = 0x00, SBRV = 0x3FC00: the hardware forces CPU2 into safeboot (field reports P29/P30, ST wiki). */
+/** SFSA = 0x00, SBRV = 0x3FC00: the hardware forces CPU2 into safeboot (public field reports, ST wiki). */
 export function corruptOptionBytes(run: Run, why: string): void {
   const b = run.b;
   b.optionBytes = { ...b.optionBytes, sfsa: 0, sbrv: SAFEBOOT_SBRV };
@@ -49,7 +49,7 @@ export function corruptOptionBytes(run: Run, why: string): void {
 }
 
 /**
- * A whole-chip reset (STM32WB.md §6: every delete, upgrade, StartWS and the second GET_STATE resets the
+ * A whole-chip reset AN5185 and shci.h: FUS states, observed timings: every delete, upgrade, StartWS and the second GET_STATE resets the
  * chip): USB drops and re-enumerates (~4 s), SWD/UART reconnect. Armed faults may cut power here or
  * keep USB away. Returns false when power was lost.
  */
@@ -109,7 +109,7 @@ export function connect(run: Run): SimOutcome {
   run.emit({ type: 'connect', transport: t, ms: TIMING.connectMs[t] });
   if (t === 'swd' && run.ctx.connectMode === 'under-reset') {
     // fidelity: SRAM2A-UNDER-RESET
-    // cli-transcripts/18 f: "reading the version table under reset (mode=UR) returns zeros, because SRAM2a is cleared by the reset".
+    // public CLI log: code string literals from parsers f: "reading the version table under reset (mode=UR) returns zeros, because SRAM2a is cleared by the reset".
     boot(run, 'connect under reset');
     b.sram2aCleared = true;
   }
