@@ -9,7 +9,7 @@
  *   reproduced    the simulated board failed as the chip did, and copro's diagnosis (apply's message or
  *                 `copro doctor`) names the cause and the remedy;
  *   handled       copro converged: a run exits 0, the board is where the manifest says, and
- *                 `plan --detailed-exitcode` then has nothing to do;
+ *                 a plan from a full read (`status --full --save`, `plan --state`) has nothing to do;
  *   not-testable  the report is about something no simulated board can show (a documented reason);
  *   missed        anything else, including a story whose outcome is not the one it expects.
  */
@@ -171,7 +171,12 @@ export async function converges(
     if (ob.nSWboot0 !== 1 || ob.nBOOT0 !== 1 || ob.nBOOT1 !== 1) return { outcome: 'missed', why: `over SWD, the option bytes were left nSWboot0=${ob.nSWboot0} nBOOT0=${ob.nBOOT0} nBOOT1=${ob.nBOOT1}` };
     if (b.application.clobberedByFusOperator || b.application.overwritten) return { outcome: 'missed', why: 'over SWD, the application was left overwritten' };
   } else {
-    const again = await ctx.copro(['plan', ctx.manifest, '--detailed-exitcode', ...(o.args ?? [])]);
+    // plan reads only what is free (a running stack's version is not, through CubeProgrammer): read fully
+    // with status --full, then plan from that snapshot, as the README says to.
+    const snap = path.join(await mkdtemp(path.join(tmpdir(), 'copro-story-snap-')), 'board.json');
+    const read = await ctx.copro(['status', ctx.manifest, '--full', '--save', snap, ...(o.args ?? []).filter((a) => a !== '--yes')]);
+    if (read.code !== EXIT.OK) return { outcome: 'missed', why: `converged, but status --full exits ${read.code}: ${short(read)}` };
+    const again = await ctx.copro(['plan', ctx.manifest, '--detailed-exitcode', '--state', snap]);
     if (again.code !== EXIT.OK) return { outcome: 'missed', why: `converged, but plan --detailed-exitcode exits ${again.code}: ${short(again)}` };
   }
   const bad = await o.check?.(await ctx.board(), runs);

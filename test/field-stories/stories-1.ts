@@ -218,8 +218,10 @@ export const STORIES_1: Story[] = [
     driver: 'cli',
     board: { fusVersion: '2.2.0', stack: { type: 'BLE_Stack_full', version: '1.24.0' } },
     run: async (ctx) => {
-      const r = await ctx.copro(['plan', ctx.manifest, '--detailed-exitcode']);
-      if (r.code !== EXIT.OK) return { outcome: 'missed', why: `plan --detailed-exitcode exits ${r.code}: ${r.stdout.slice(-400)}` };
+      // A full read (status --full) is the one that may start FUS: it must read the versions right and start the stack again.
+      const r = await ctx.copro(['status', ctx.manifest, '--full']);
+      if (r.code !== EXIT.OK) return { outcome: 'missed', why: `status --full exits ${r.code}: ${r.stdout.slice(-400)}` };
+      if (!/2\.2\.0/.test(r.stdout) || !/1\.24\.0/.test(r.stdout)) return { outcome: 'missed', why: `status --full did not read FUS 2.2.0 + stack 1.24.0: ${r.stdout.slice(-400)}` };
       const b = await ctx.board();
       return b.cpu2 === 'stack' ? { outcome: 'handled', why: 'read FUS 2.2.0 + stack 1.24.0 correctly, stack running after the read' } : { outcome: 'missed', why: `CPU2 left in ${b.cpu2}` };
     },

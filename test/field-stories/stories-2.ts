@@ -262,8 +262,8 @@ export const STORIES_2: Story[] = [
     driver: 'cli',
     board: { fusVersion: '2.2.0', stack: { type: 'BLE_Stack_full', version: '1.24.0' } },
     run: async (ctx) => {
-      for (const cmd of ['status', 'plan']) {
-        const r = await ctx.copro([cmd, ctx.manifest]);
+      for (const cmd of ['status', 'status --full']) {
+        const r = await ctx.copro([...cmd.split(' '), ctx.manifest]);
         if (r.code !== EXIT.OK) return { outcome: 'missed', why: `${cmd} exits ${r.code}` };
         const b = await ctx.board();
         if (b.cpu2 !== 'stack') return { outcome: 'missed', why: `after copro ${cmd} CPU2 runs ${b.cpu2}` };
