@@ -312,7 +312,7 @@ describe('images.release bounds every image, before the board is read', () => {
     const m = await p.write('m.yaml', manifestText({ fus: 'latest', stack: 'none', images: 'images:\n  release: v1.23.0' }));
     const run = await runCli(['plan', m, '--simulate', '--no-color', '--json'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
     expect(run.code, run.stderr).toBe(EXIT.OK);
-    const planned = JSON.parse(run.stdout) as Plan;
+    const planned = (JSON.parse(run.stdout) as { boards: { plan: Plan }[] }).boards[0]!.plan;
     const fusSteps = planned.steps.filter((s) => s.kind === 'fus-upgrade');
     expect(fusSteps.map((s) => s.title)).toEqual(['Update FUS 0.5.3 -> 1.2.0', 'Update FUS 1.2.0 -> 2.1.0']);
     for (const s of fusSteps) expect(s.image!.releases).toContain('v1.23.0');
@@ -323,7 +323,7 @@ describe('images.release bounds every image, before the board is read', () => {
     const m = await p.write('m.yaml', manifestText({ fus: 'latest', stack: 'none', images: 'images:\n  release: v1.23.0\n  dir: binaries' }));
     const run = await runCli(['plan', m, '--simulate', '--no-color', '--json'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
     expect(run.code, run.stderr).toBe(EXIT.OK);
-    const planned = JSON.parse(run.stdout) as Plan;
+    const planned = (JSON.parse(run.stdout) as { boards: { plan: Plan }[] }).boards[0]!.plan;
     expect(planned.steps.map((s) => s.title)).not.toContain('Update FUS 1.2.0 -> 2.2.0');
     expect(planned.target.fus).toBe('2.1.0');
   });
@@ -426,7 +426,7 @@ describe('an image that is not ST\'s is used only where the manifest names it an
     await p.write('binaries/custom_BLE_Stack_full_fw.bin', unknownStack());
     const m = await p.write('m.yaml', manifestText({ stack: 'latest', images: 'images:\n  release: v1.24.0\n  dir: binaries' }));
     const run = await runCli(['plan', m, '--simulate', '--no-color', '--json'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
-    const planned = JSON.parse(run.stdout) as Plan;
+    const planned = (JSON.parse(run.stdout) as { boards: { plan: Plan }[] }).boards[0]!.plan;
     expect(planned.steps.find((s) => s.kind === 'stack-install')!.image!.version).toBe('1.24.0');
   });
 

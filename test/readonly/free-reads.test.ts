@@ -136,7 +136,7 @@ describe('plan, status and doctor without --full change nothing and cost nothing
     const from = output.length;
     const code = await main(['node', 'copro', 'status', manifest, '--cubeprogrammer', FAKE_CLI, '--serial', start.serial, '--port', 'usb1', '--json']);
     expect(code).toBe(EXIT.OK);
-    const state = JSON.parse(output.slice(from).join('')) as { cpu2: string; fus: { version: string }; stack: { version: string } };
+    const state = (JSON.parse(output.slice(from).join('')) as { boards: { state: { cpu2: string; fus: { version: string }; stack: { version: string } } }[] }).boards[0]!.state;
     expect(state.cpu2).toBe('fus');
     expect(state.fus.version).toBe('2.2.0');
     expect(state.stack.version).toBe('1.24.0');
