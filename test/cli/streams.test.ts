@@ -24,7 +24,7 @@ function checkStderr(stderr: string): void {
   const lines = stderr.split('\n').filter((l) => l !== '');
   expect(lines.length, 'an error says something on stderr').toBeGreaterThan(0);
   expect(lines[0]).toMatch(/^(copro: error: |[^\s:]+:\d+:\d+: )/);
-  for (const l of lines) expect(l).toMatch(/^(copro: (error|warning): |[^\s:]+:\d+:\d+: |  \S)/);
+  for (const l of lines) expect(l).toMatch(/^(copro: (error|warning): |[^\s:]+:\d+:\d+: | {2}\S)/);
   // One remedy word: never hint:, fix:, try: (as other tools mix them).
   expect(stderr).not.toMatch(/^\s*(hint|fix|try|help|suggestion):/im);
 }
