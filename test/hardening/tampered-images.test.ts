@@ -12,8 +12,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resetBoard, createSimulatorDriver } from '../../src/drivers/simulator/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { applyBoards } from '../../src/runner/apply.js';
-import { plan } from '../../src/planner/index.js';
+import { applyOne } from '../support/apply-in-process.js';
 import { loadManifest, resolveTarget } from '../../src/manifest/index.js';
 import { collectImages, lockEntryOf, writeLock, makeStandIn, identifyBytes, type AvailableImage } from '../../src/images/index.js';
 import { DriverError } from '../../src/drivers/driver.js';
@@ -272,15 +271,9 @@ describe('a file that changes between plan and apply', () => {
     const { images } = await collectImages({ release: 'v1.24.0', standIns: true, family: 'STM32WB5x', standInDir: path.join(p.root, '.copro', 'standins') });
     let planned: Plan | undefined;
     let swapped: { file: string; sha256: string } | undefined;
-    const results = await applyBoards([{ serial: SERIAL, open: async () => createSimulatorDriver({ dir: p.simDir, serial: SERIAL, transport: 'usb' }) }], {
+    const r = await applyOne(SERIAL, async () => createSimulatorDriver({ dir: p.simDir, serial: SERIAL, transport: 'usb' }), {
       target,
       images: images as AvailableImage[],
-      plan,
-      dryRun: false,
-      concurrency: 1,
-      renderer: 'silent',
-      emit: () => undefined,
-      signal: new AbortController().signal,
       lockDir: path.join(p.root, '.copro', 'locks'),
       // The person confirms; meanwhile something rewrites the first image on disk.
       confirm: async (plans) => {
@@ -292,7 +285,6 @@ describe('a file that changes between plan and apply', () => {
         return true;
       },
     });
-    const r = results[0]!;
     expect(r.result).toBe('failed');
     expect(r.errorCode).toBe('IMAGE_CHECK');
     expect(r.error).toContain(`${swapped!.file} changed since it was planned: expected sha256 ${planned!.steps[0]!.image!.sha256}, found ${swapped!.sha256}`);

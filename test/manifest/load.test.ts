@@ -149,14 +149,6 @@ describe('parseManifest', () => {
       expect((e as Error).message).toBe('copro.yaml:2:1: unknown key "stak" in the manifest; did you mean "stack"?');
     }
   });
-
-  it('stays fast: a typical manifest parses in well under a millisecond on average', async () => {
-    const text = await readFile(path.join(import.meta.dirname, '../../manifests/fleet-production.yaml'), 'utf8');
-    parseManifest(text, 'f.yaml');
-    const t0 = performance.now();
-    for (let i = 0; i < 200; i++) parseManifest(text, 'f.yaml');
-    expect((performance.now() - t0) / 200).toBeLessThan(5);
-  });
 });
 
 describe('loadManifest', () => {
