@@ -1,7 +1,7 @@
 /** apply/applyAll: one command against a private copy of the board; dispatch by command. */
 import type { SimBoard } from '../../../generated/sim-board.js';
 import { modelledDuration } from '../timing.js';
-import { writeFlash } from './flash.js';
+import { writeFlash, erasePages } from './flash.js';
 import { getState, startFus, fwDelete, startStack, activateAntiRollback, keyCommand } from './fus.js';
 import { fwUpgrade } from './install.js';
 import { readMemory, writeMemory } from './memory.js';
@@ -74,6 +74,8 @@ export function dispatch(run: Run, c: SimCommand): SimOutcome {
       return writeFlash(run, c.write, false);
     case 'flashApplication':
       return writeFlash(run, c.write, true);
+    case 'erasePages':
+      return erasePages(run, c.firstPage, c.lastPage);
     case 'fwUpgrade':
       return fwUpgrade(run);
     case 'startStack':

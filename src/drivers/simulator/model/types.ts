@@ -61,6 +61,8 @@ export type SimCommand =
   | { op: 'fwDelete' }
   | { op: 'stageImage'; write: FlashWrite }
   | { op: 'flashApplication'; write: FlashWrite }
+  /** Page (sector) erase from CPU1's side: CubeProgrammer `-e [first last]`, DfuSe erase, AN3155 Extended Erase. */
+  | { op: 'erasePages'; firstPage: number; lastPage: number }
   | { op: 'fwUpgrade' }
   | { op: 'startStack' }
   | { op: 'activateAntiRollback' }
