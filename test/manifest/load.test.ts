@@ -211,7 +211,7 @@ describe('formatManifestIssues', () => {
       { file: 'copro.yaml', line: 4, column: 3, code: 'unknown-key', message: 'unknown key "stak" in the manifest; did you mean "stack"?' },
       { file: 'copro.yaml', line: 5, column: 6, code: 'wrong-type', message: 'fus: expected a string', hint: 'quote it' },
     ];
-    expect(formatManifestIssues(issues)).toBe('copro.yaml:4:3: unknown key "stak" in the manifest; did you mean "stack"?\ncopro.yaml:5:6: fus: expected a string\n  hint: quote it');
+    expect(formatManifestIssues(issues)).toBe('copro.yaml:4:3: unknown key "stak" in the manifest; did you mean "stack"?\ncopro.yaml:5:6: fus: expected a string\n  remedy: quote it');
     expect(formatManifestIssues(issues.slice(0, 1), 'warning')).toBe('copro.yaml:4:3: warning: unknown key "stak" in the manifest; did you mean "stack"?');
   });
 });
