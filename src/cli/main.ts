@@ -9,6 +9,8 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { EXIT } from './exit-codes.js';
 import { CliError } from './cli-error.js';
 import { parseSerialList } from './serials.js';
+import { errorKind, jsonRequested, oneLineSummary, writeJsonError } from './json-output.js';
+import type { CliErrorInfo } from '../generated/cli-output.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -312,13 +314,26 @@ export function ignoreStateFolder(cwd: string): void {
 async function failure(e: unknown, argv: string[]): Promise<number> {
   const err = e as Error & { code?: string; exitCode?: number };
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
-  if (err.code?.startsWith('commander.')) return EXIT.INVALID_INPUT;
-  if (e instanceof CliError) {
-    process.stderr.write(`copro: ${err.message}\n`);
-    return err.exitCode ?? EXIT.INTERNAL;
+  const json = jsonRequested(argv);
+  let text: string;
+  let info: CliErrorInfo;
+  if (err.code?.startsWith('commander.')) {
+    // commander has already said it on stderr.
+    if (json) writeJsonError(argv, { kind: 'invalid-input', exitCode: EXIT.INVALID_INPUT, message: err.message.replace(/^error: /, '') });
+    return EXIT.INVALID_INPUT;
   }
-  const { describeError } = await import('./errors.js');
-  const d = describeError(e, { debug: debugRequested(argv) });
-  process.stderr.write(d.text);
-  return d.exitCode;
+  if (e instanceof CliError) {
+    text = `copro: ${err.message}\n`;
+    info = { kind: errorKind(e.exitCode), exitCode: e.exitCode, message: err.message };
+  } else {
+    const { describeError } = await import('./errors.js');
+    const d = describeError(e, { debug: debugRequested(argv) });
+    text = d.text;
+    info = { kind: errorKind(d.exitCode), exitCode: d.exitCode, message: d.message, ...(d.issues?.length ? { issues: d.issues } : {}) };
+  }
+  if (json) {
+    writeJsonError(argv, info);
+    process.stderr.write(oneLineSummary(info));
+  } else process.stderr.write(text);
+  return info.exitCode;
 }

@@ -13,6 +13,7 @@ import type { BoardState } from '../../generated/board-state.js';
 import { defaultBoard, fromBoardState, makeBoard, upgradeBoard, DEFAULT_SERIAL } from './convert.js';
 import type { DeviceKey } from '../../domain/devices.js';
 import { simSpeed, wallMs } from './timing.js';
+import { pidExists } from '../../node/pid.js';
 
 export type { SimBoard };
 
@@ -92,16 +93,6 @@ export function advanceClock(board: SimBoard, nowWall: number, speed: number): S
   return { ...board, clock: { ...board.clock, ms: board.clock.ms + elapsed } };
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export interface LockOptions {
   /** Give up after this long (default 60 s). */
   timeoutMs?: number;
@@ -139,7 +130,7 @@ export async function lockBoard(dir: string, serial: string, opts: LockOptions =
       () => -1, // vanished: retry at once
     );
     if (owner === -1) continue;
-    if (owner !== undefined && !pidAlive(owner)) {
+    if (owner !== undefined && !pidExists(owner)) {
       // Stale: its process died (killed CLI, crashed test). Take it over by removing it and retrying the O_EXCL create.
       await unlink(file).catch(() => undefined);
       continue;

@@ -64,7 +64,12 @@ export function resetChip(run: Run, reason: string, into?: 'fus'): boolean {
     return false;
   }
   boot(run, reason, into);
-  if (b.device.attachments.some((a) => a.transport === 'usb')) {
+  if (b.device.attachments.some((a) => a.transport === 'usb') && b.usbAvailableAtMs === null) {
+    // fidelity: USB-GONE-STAYS. A DFU device that stopped enumerating stays gone through the chip's own later resets
+    // (a FUS update reboots several times): only a power cycle or a re-plug brings it back (community td-p/159551,
+    // "DFU device stopped enumerating"; 0D53W00000ElepU, "DFU disappears from Device Manager" until re-plugged).
+    run.note('the chip reset, but USB DFU is still gone (only a power cycle or a re-plug brings it back)');
+  } else if (b.device.attachments.some((a) => a.transport === 'usb')) {
     b.counters.usbReenumerations++;
     // fidelity: USB-GONE
     const gone = run.takeFault('usb-gone');
@@ -132,10 +137,15 @@ export function powerCycle(run: Run): SimOutcome {
 
 export function awaitUsb(run: Run, timeoutMs: number): SimOutcome {
   const at = run.b.usbAvailableAtMs;
-  const wait = at === null ? timeoutMs : Math.max(0, at - run.now());
+  if (at === null) {
+    // A device that will never re-enumerate: the whole wait is spent, and the connection is lost (never a success).
+    run.emit({ type: 'wait', reason: 'USB DFU re-enumeration', ms: timeoutMs });
+    return fail('CONNECTION_LOST', `the USB DFU device did not come back within ${timeoutMs / 1000} s (it stopped enumerating: unplug and plug it again)`);
+  }
+  const wait = Math.max(0, at - run.now());
   if (wait > timeoutMs) {
     run.emit({ type: 'wait', reason: 'USB DFU re-enumeration', ms: timeoutMs });
-    return fail('TIMEOUT', at === null ? 'the USB DFU device did not come back' : `the USB DFU device was not back within ${timeoutMs / 1000} s`);
+    return fail('TIMEOUT', `the USB DFU device was not back within ${timeoutMs / 1000} s`);
   }
   if (wait > 0) run.emit({ type: 'wait', reason: 'USB DFU re-enumeration', ms: wait });
   return { ok: true };

@@ -99,6 +99,8 @@ export type SimErrorCode =
   | 'NO_TARGET'
   | 'PROBE_ERROR'
   | 'POWER_LOSS'
+  /** USB DFU vanished after a reset inside the command and never came back: the host lost the device. */
+  | 'CONNECTION_LOST'
   | 'WRITE_PROTECTED'
   | 'OUT_OF_FLASH'
   | 'RDP_PROTECTED'
