@@ -88,3 +88,8 @@ export function isSafebootSignature(family: Family, sfsa: number, sbrv: number):
   const s = FAMILIES[family].safeboot;
   return s.sure ? sbrv === s.sbrv : true;
 }
+
+/** The same, for a board known only by its device id (a read-back): an unknown id is judged as a WB5x. */
+export function isSafebootForDeviceId(deviceId: number | undefined, sfsa: number, sbrv: number): boolean {
+  return isSafebootSignature((deviceId !== undefined ? familyByDeviceId(deviceId) : undefined)?.family ?? 'STM32WB5x', sfsa, sbrv);
+}
