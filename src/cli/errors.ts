@@ -13,7 +13,8 @@ export interface DescribedError {
   exitCode: number;
   /** The message without prefix, for `--json` (schemas/cli-output.schema.json). */
   message: string;
-  issues?: { file: string; line: number; column: number; message: string; hint?: string }[];
+  remedy?: string;
+  issues?: { file: string; line: number; column: number; message: string; remedy?: string }[];
 }
 
 export function describeError(e: unknown, opts: { debug?: boolean } = {}): DescribedError {
@@ -21,24 +22,24 @@ export function describeError(e: unknown, opts: { debug?: boolean } = {}): Descr
   switch (err?.name) {
     case 'ManifestError': {
       const issues = (err.issues ?? []) as { file: string; line: number; column: number; message: string; hint?: string }[];
-      const text = issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}${i.hint ? `\n  hint: ${i.hint}` : ''}`).join('\n');
-      return { text: `${text || err.message}\ncopro: the manifest is invalid; nothing was done.\n`, exitCode: EXIT.INVALID_INPUT, message: `the manifest is invalid; nothing was done: ${err.message}`, issues: issues.map((i) => ({ file: i.file, line: i.line, column: i.column, message: i.message, ...(i.hint ? { hint: i.hint } : {}) })) };
+      const text = issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}${i.hint ? `\n  remedy: ${i.hint}` : ''}`).join('\n');
+      return { text: `${text || err.message}\ncopro: error: the manifest is invalid; nothing was done.\n`, exitCode: EXIT.INVALID_INPUT, message: `the manifest is invalid; nothing was done: ${err.message}`, issues: issues.map((i) => ({ file: i.file, line: i.line, column: i.column, message: i.message, ...(i.hint ? { remedy: i.hint } : {}) })) };
     }
     case 'ImageCheckError':
     case 'FooterError':
     case 'SchemaValidationError':
     case 'LockMismatchError':
     case 'LockError':
-      return { text: `copro: ${err.message}\n`, exitCode: EXIT.INVALID_INPUT, message: err.message };
+      return { text: `copro: error: ${err.message}\n`, exitCode: EXIT.INVALID_INPUT, message: err.message };
     case 'BoardLockedError':
-      return { text: `copro: ${err.message}\n`, exitCode: EXIT.ENVIRONMENT, message: err.message };
+      return { text: `copro: error: ${err.message}\n`, exitCode: EXIT.ENVIRONMENT, message: err.message };
     case 'DriverError': {
       const env = ENVIRONMENT_ERROR_CODES.includes(err.code ?? '');
       const extra = [err.details?.remedy ? `  remedy: ${err.details.remedy}` : '', err.details?.logFile ? `  transcript: ${err.details.logFile}` : ''].filter(Boolean).join('\n');
-      return { text: `copro: ${err.message}\n${extra ? extra + '\n' : ''}`, exitCode: env ? EXIT.ENVIRONMENT : EXIT.BOARD_FAILED, message: [err.message, extra.trim()].filter(Boolean).join('\n') };
+      return { text: `copro: error: ${err.message}\n${extra ? extra + '\n' : ''}`, exitCode: env ? EXIT.ENVIRONMENT : EXIT.BOARD_FAILED, message: err.message, ...(err.details?.remedy ? { remedy: err.details.remedy } : {}) };
     }
     default:
-      return { text: internalErrorText(e, opts.debug === true), exitCode: EXIT.INTERNAL, message: `internal error: ${e instanceof Error ? e.message : String(e)}; ${REPORT_BUG}` };
+      return { text: internalErrorText(e, opts.debug === true), exitCode: EXIT.INTERNAL, message: `internal error: ${e instanceof Error ? e.message : String(e)}`, remedy: REPORT_BUG };
   }
 }
 
@@ -46,5 +47,5 @@ export function internalErrorText(e: unknown, debug: boolean): string {
   const err = e as Error | undefined;
   const what = err instanceof Error ? err.message : String(e);
   const detail = debug && err instanceof Error && err.stack ? `\n${err.stack}` : '\n  (run again with --debug to see where it happened)';
-  return `copro: internal error: ${what}\n  ${REPORT_BUG}${detail}\n`;
+  return `copro: error: internal error: ${what}\n  remedy: ${REPORT_BUG}${detail}\n`;
 }

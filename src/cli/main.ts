@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { EXIT } from './exit-codes.js';
 import { CliError } from './cli-error.js';
+import { internalErrorText } from './errors.js';
 import { parseSerialList } from './serials.js';
 import { errorKind, jsonRequested, oneLineSummary, writeJsonError } from './json-output.js';
 import type { CliErrorInfo } from '../generated/cli-output.js';
@@ -54,7 +55,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('copro')
     .description('Provision the STM32WB wireless coprocessor (FUS + wireless stack) from a manifest.')
     .version(version(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('  remedy: run with --help for usage')
+    // commander's own errors (unknown option, missing argument) carry copro's prefix like every other error.
+    .configureOutput({ outputError: (str, write) => write(`copro: ${str}`) })
     .option('--debug', 'print stack traces of internal errors (also COPRO_DEBUG=1)')
     .addHelpText('after', `\nExit codes: 0 ok, 1 board failure, 2 changes planned (--detailed-exitcode), 3 refused, 4 invalid input, 5 environment, 6 not confirmed, 130 interrupted.\nDocs: README.md`);
 
@@ -244,7 +247,8 @@ function installProcessGuards(): () => void {
     void import('../drivers/cubeprogrammer/invoke.js').then(({ killAllTools }) => {
       killAllTools();
       try {
-        process.stderr.write(`copro: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+        // No stack trace unless asked for (--debug / COPRO_DEBUG=1); say how to report it.
+        process.stderr.write(internalErrorText(e, debugRequested(process.argv)));
       } catch {
         /* no terminal */
       }
@@ -323,13 +327,13 @@ async function failure(e: unknown, argv: string[]): Promise<number> {
     return EXIT.INVALID_INPUT;
   }
   if (e instanceof CliError) {
-    text = `copro: ${err.message}\n`;
-    info = { kind: errorKind(e.exitCode), exitCode: e.exitCode, message: err.message };
+    text = `copro: error: ${err.message}\n${e.remedy ? `  remedy: ${e.remedy}\n` : ''}`;
+    info = { kind: errorKind(e.exitCode), exitCode: e.exitCode, message: err.message, ...(e.remedy ? { remedy: e.remedy } : {}) };
   } else {
     const { describeError } = await import('./errors.js');
     const d = describeError(e, { debug: debugRequested(argv) });
     text = d.text;
-    info = { kind: errorKind(d.exitCode), exitCode: d.exitCode, message: d.message, ...(d.issues?.length ? { issues: d.issues } : {}) };
+    info = { kind: errorKind(d.exitCode), exitCode: d.exitCode, message: d.message, ...(d.remedy ? { remedy: d.remedy } : {}), ...(d.issues?.length ? { issues: d.issues } : {}) };
   }
   if (json) {
     writeJsonError(argv, info);

@@ -353,6 +353,10 @@ export interface CliErrorInfo {
    */
   message: string;
   /**
+   * What to do about it, as the `  remedy:` line on stderr says.
+   */
+  remedy?: string;
+  /**
    * Manifest errors, one per problem, at their file, line and column.
    */
   issues?: {
@@ -360,6 +364,9 @@ export interface CliErrorInfo {
     line: number;
     column: number;
     message: string;
-    hint?: string;
+    /**
+     * What to do about it.
+     */
+    remedy?: string;
   }[];
 }

@@ -128,7 +128,8 @@ export type CoproEvent = {
         line: number;
         column: number;
         message: string;
-        hint?: string;
+        remedy?: string;
       }[];
+      remedy?: string;
     }
 );

@@ -75,7 +75,8 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
           const note = await checkPlansAgainstLock(path.join(path.dirname(s.loaded.file), 'copro.lock'), plans, s.images, { update: opts.updateLock === true, dryRun: opts.dryRun === true });
           if (note) out(note);
         },
-        log: out,
+        // Notes about the run (a lock waited for or taken over), not its result: stderr.
+        log: (line) => process.stderr.write(`copro: ${line}\n`),
         memoryDir: path.join(stateDir(), 'boards'),
         showPlan: (serial, p) => {
           if (opts.json) return;
@@ -90,7 +91,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
             return true;
           }
           if (!process.stdin.isTTY) {
-            process.stderr.write(`copro: these steps cannot be undone:\n${irreversible.join('\n')}\ncopro: no terminal to ask: re-run with --yes to confirm\n`);
+            process.stderr.write(`copro: error: these steps cannot be undone, and there is no terminal to ask:\n${irreversible.join('\n')}\n  remedy: re-run with --yes to confirm them\n`);
             return false;
           }
           const rl = createInterface({ input: process.stdin, output: process.stderr });

@@ -105,6 +105,6 @@ export async function doctorCommand(manifestFile: string | undefined, opts: { si
     findings.push({ check: 'board', status: 'fail', detail: `cannot read the board: ${(e as Error).message}`, fix: 'check the cable, BOOT0 (USB DFU needs the ROM bootloader), or pass --port/--serial (copro devices)' });
   }
   const mark = { ok: 'ok  ', info: 'note', warn: 'WARN', fail: 'FAIL' } as const;
-  for (const f of findings) process.stdout.write(`${mark[f.status]} ${f.check}: ${f.detail}${f.fix ? `\n     fix: ${f.fix}` : ''}\n`);
+  for (const f of findings) process.stdout.write(`${mark[f.status]} ${f.check}: ${f.detail}${f.fix ? `\n     remedy: ${f.fix}` : ''}\n`);
   return findings.some((f) => f.status === 'fail') ? EXIT.ENVIRONMENT : EXIT.OK;
 }

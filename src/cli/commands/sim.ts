@@ -33,7 +33,7 @@ export async function simShowCommand(opts: { serial?: string }): Promise<number>
   const dir = simulatorDir();
   const boards = await sim.listSimulatedBoards(dir);
   const serial = opts.serial ?? boards[0];
-  if (!serial) throw new CliError(`no simulated board in ${dir}: run \`copro sim reset\``, EXIT.ENVIRONMENT);
+  if (!serial) throw new CliError(`no simulated board in ${dir}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
   process.stdout.write(JSON.stringify(await sim.readSimulatedBoard(dir, serial), null, 2) + '\n');
   return EXIT.OK;
 }
@@ -43,7 +43,7 @@ export async function simFaultCommand(spec: string, opts: { serial?: string; cle
   const sim = await import('../../drivers/simulator/index.js');
   const dir = simulatorDir();
   const serial = opts.serial ?? (await sim.listSimulatedBoards(dir))[0];
-  if (!serial) throw new CliError(`no simulated board in ${dir}: run \`copro sim reset\``, EXIT.ENVIRONMENT);
+  if (!serial) throw new CliError(`no simulated board in ${dir}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
   const board = await sim.readSimulatedBoard(dir, serial);
   if (opts.clear) {
     await sim.writeSimulatedBoard(dir, sim.disarmFaults(board));

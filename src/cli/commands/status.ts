@@ -77,7 +77,7 @@ export async function statusCommand(manifestFile: string | undefined, opts: Stat
     }
   }
   if (opts.save) {
-    if (results.length !== 1) process.stderr.write('copro: --save writes the first board only\n');
+    if (results.length !== 1) process.stderr.write(`copro: warning: --save writes the first board only (${results[0]!.serial})\n`);
     await writeSnapshot(opts.save, results[0]!.state);
   }
   if (opts.json) {

@@ -27,8 +27,6 @@ export interface StateReading {
   afterStartFus?: CliResult;
   /** When the stack was running: did restarting it report success? */
   restartedStack?: boolean;
-  /** A stack type recorded when this driver installed the stack (the type is not readable in FUS mode). */
-  knownStack?: { version: string; type: string };
   probeSerial: string | null;
   readAt: string;
 }
@@ -100,8 +98,9 @@ export function buildBoardState(r: StateReading): BoardState {
   } else {
     const v = decodeVersionWord(words.stack);
     const version = versionString(v);
-    // STM32CubeWB release notes and AN5185, reading versions: the stack type is not reported in FUS mode; known only from what was installed.
-    const type = r.knownStack && r.knownStack.version === version ? r.knownStack.type : 'unknown';
+    // STM32CubeWB release notes and AN5185, reading versions: the stack type is not reported in FUS mode. What copro
+    // meant to install is not filled in: FUS may have installed another image (a leftover below SFSA).
+    const type = 'unknown';
     const running = wasRunning || r.restartedStack !== undefined ? r.restartedStack === true : false;
     stack = { status: 'installed', version, build: v.build, type, running };
     if (sfsa !== undefined && !safeboot) stack.installAddress = hex(0x08000000 + sfsa * pageSizeOf(header.deviceId));

@@ -1,7 +1,7 @@
 /** apply/applyAll: one command against a private copy of the board; dispatch by command. */
 import type { SimBoard } from '../../../generated/sim-board.js';
 import { modelledDuration } from '../timing.js';
-import { writeFlash } from './flash.js';
+import { writeFlash, erasePages } from './flash.js';
 import { getState, startFus, fwDelete, startStack, activateAntiRollback, keyCommand } from './fus.js';
 import { fwUpgrade } from './install.js';
 import { readMemory, writeMemory } from './memory.js';
@@ -13,6 +13,8 @@ import { Run, fail, type SimContext, type SimCommand, type SimEvent, type SimOut
 
 export function apply(board: SimBoard, command: SimCommand, ctx: SimContext): SimResult {
   const run = new Run(upgradeSimBoard(structuredClone(board)), ctx);
+  // A FUS operation whose window has passed is simply done.
+  if (run.b.busy && run.b.clock.ms >= run.b.busy.untilMs) run.b.busy = null;
   const outcome = lostOverUsb(run, command, dispatch(run, command));
   run.b.clock = { ...run.b.clock, ms: run.b.clock.ms + modelledDuration(run.events) };
   return { board: run.b, events: run.events, outcome };
@@ -74,6 +76,8 @@ export function dispatch(run: Run, c: SimCommand): SimOutcome {
       return writeFlash(run, c.write, false);
     case 'flashApplication':
       return writeFlash(run, c.write, true);
+    case 'erasePages':
+      return erasePages(run, c.firstPage, c.lastPage);
     case 'fwUpgrade':
       return fwUpgrade(run);
     case 'startStack':
