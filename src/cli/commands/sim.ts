@@ -2,6 +2,14 @@
 import { readSnapshot } from '../../drivers/snapshot.js';
 import { EXIT } from '../exit-codes.js';
 import { simulatorDir, CliError } from '../session.js';
+import { oneSimulatedBoard, severalBoards } from '../boards.js';
+
+async function defaultForReset(dir: string): Promise<string | undefined> {
+  const sim = await import('../../drivers/simulator/index.js');
+  const boards = await sim.listSimulatedBoards(dir);
+  if (boards.length > 1) throw severalBoards(boards, 'simulated boards');
+  return boards[0];
+}
 
 export async function simResetCommand(opts: { state?: string; serial?: string; count?: number }): Promise<number> {
   const sim = await import('../../drivers/simulator/index.js');
@@ -13,7 +21,9 @@ export async function simResetCommand(opts: { state?: string; serial?: string; c
     process.stdout.write(`${serials.length} simulated boards in ${dir}: ${serials.join(', ')}\n`);
     return EXIT.OK;
   }
-  const serial = await sim.resetBoard(dir, snapshot, opts.serial);
+  // No serial: the board every other command means when none is named (the only one; the default board when
+  // there is none); several: refused, as apply refuses. `--serial X` resets X, creating it if need be.
+  const serial = await sim.resetBoard(dir, snapshot, opts.serial ?? (await defaultForReset(dir)));
   process.stdout.write(`simulated board ${serial} reset to ${opts.state ?? 'the default: STM32WB55xG, FUS 0.5.3, no stack'} (${dir})\n`);
   return EXIT.OK;
 }
@@ -21,9 +31,7 @@ export async function simResetCommand(opts: { state?: string; serial?: string; c
 export async function simShowCommand(opts: { serial?: string }): Promise<number> {
   const sim = await import('../../drivers/simulator/index.js');
   const dir = simulatorDir();
-  const boards = await sim.listSimulatedBoards(dir);
-  const serial = opts.serial ?? boards[0];
-  if (!serial) throw new CliError(`no simulated board in ${dir}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
+  const serial = await oneSimulatedBoard(opts.serial, { create: false });
   process.stdout.write(JSON.stringify(await sim.readSimulatedBoard(dir, serial), null, 2) + '\n');
   return EXIT.OK;
 }
@@ -32,8 +40,7 @@ export async function simShowCommand(opts: { serial?: string }): Promise<number>
 export async function simFaultCommand(spec: string, opts: { serial?: string; clear?: boolean }): Promise<number> {
   const sim = await import('../../drivers/simulator/index.js');
   const dir = simulatorDir();
-  const serial = opts.serial ?? (await sim.listSimulatedBoards(dir))[0];
-  if (!serial) throw new CliError(`no simulated board in ${dir}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
+  const serial = await oneSimulatedBoard(opts.serial, { create: false });
   const board = await sim.readSimulatedBoard(dir, serial);
   if (opts.clear) {
     await sim.writeSimulatedBoard(dir, sim.disarmFaults(board));
