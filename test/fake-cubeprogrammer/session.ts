@@ -196,6 +196,7 @@ export class Session {
   failOutcome(o: SimOutcome): never {
     switch (o.error) {
       case 'STATE_NOT_RUNNING':
+      case 'FUS_BUSY':
         return this.fail('Error: Could not start service since FUS is not in IDLE state');
       case 'LOCKED_UP':
       case 'ERR_UNKNOWN':

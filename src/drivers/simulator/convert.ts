@@ -13,6 +13,7 @@ import type { SimBoard, InstalledImage, FusError, Attachment } from '../../gener
 import type { Transport } from '../driver.js';
 import { fusAreaStart, pageOf, sbrvFor, footprintPages } from './layout.js';
 import { zeroCounters } from './model/upgrade.js';
+import { busyAt, busyPhase } from './model/busy.js';
 
 export { zeroCounters, upgradeBoard } from './model/upgrade.js';
 
@@ -313,6 +314,20 @@ export function toBoardState(board: SimBoard, transport: Transport, readAt?: str
   if (!sim) notes.push(`anti-rollback has no read-out over ${transport}`);
   if (board.pending) notes.push(`an interrupted ${board.pending.operation} is pending: FUS resumes it at the next boot`);
   notes.push(...board.notes);
+  const busy = busyAt(board);
+  if (busy && !locked) {
+    // BUSY-READ: a read while FUS works sees the work, not its result (the result is applied when the window ends).
+    const phase = busyPhase(busy, board.clock.ms);
+    notes.push(`FUS is busy (${busy.state}${phase.startsWith('nvm') ? `, ${phase === 'nvm-backup' ? 'NVM backup' : 'NVM restore'}` : ''}): the ${busy.operation} is still in progress, about ${Math.ceil((busy.untilMs - board.clock.ms) / 1000)} s left; read again when it is done`);
+    return {
+      ...base(),
+      cpu2: 'fus',
+      fus: { version: busy.state === 'FUS_UPGRADE_ONGOING' ? 'unknown' : fusVersion === 'unknown' && canReadVersionsInFus(board, transport) ? board.fus.version : fusVersion, state: busy.state, error: 'NO_ERROR' },
+      stack: { status: 'unknown', version: 'unknown', type: 'unknown', running: false },
+    };
+  }
+  return base();
+  function base(): BoardState {
   return {
     schemaVersion: 1,
     source: { driver: 'simulator', transport, ...(readAt ? { readAt } : {}), toolVersion: 'simulator' },
@@ -339,6 +354,12 @@ export function toBoardState(board: SimBoard, transport: Transport, readAt?: str
     application: appState,
     notes,
   };
+  }
+}
+
+/** While FUS runs (as during a busy window), USB/UART read the FUS version from the info table too. */
+function canReadVersionsInFus(board: SimBoard, transport: Transport): boolean {
+  return board.lockedUp === null && board.cpu2 !== 'safeboot' && transport !== 'swd';
 }
 
 /** Sanity: a stack's secure area never overlaps FUS (used by tests and the store's checks). */

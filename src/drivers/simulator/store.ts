@@ -88,9 +88,22 @@ export async function writeSimulatedBoard(dir: string, board: SimBoard, wallAt: 
  */
 export function advanceClock(board: SimBoard, nowWall: number, speed: number): SimBoard {
   if (board.clock.wallAt <= 0) return board;
-  const elapsed = Math.max(0, nowWall - board.clock.wallAt) * speed;
+  const early = board.clock.wallAt - nowWall;
+  if (early > EARLY_READER_TOLERANCE_MS && board.busy && board.busy.untilMs > board.clock.ms - early * speed) {
+    // BUSY-READ: the host that saved this board was still waiting for a FUS operation (it was killed or aborted
+    // mid-wait): device time is that much earlier than the saved clock, and the operation is seen still running.
+    return { ...board, clock: { ...board.clock, ms: Math.max(board.busy.startMs, board.clock.ms - early * speed) } };
+  }
+  const elapsed = Math.max(0, -early) * speed;
   return { ...board, clock: { ...board.clock, ms: board.clock.ms + elapsed } };
 }
+
+/**
+ * A reader this much (wall ms) earlier than the saved clock counts as on time: timer jitter between one process's
+ * modelled sleep and the next load must not make a finished operation look busy. The price: at COPRO_SIM_SPEED
+ * 1000 (tests), a window shorter than ~50 s of device time is never seen busy; rehearsals at 10x see it.
+ */
+export const EARLY_READER_TOLERANCE_MS = 50;
 
 export interface LockOptions {
   /** Give up after this long (default 60 s). */

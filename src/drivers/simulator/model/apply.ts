@@ -13,6 +13,8 @@ import { Run, fail, type SimContext, type SimCommand, type SimEvent, type SimOut
 
 export function apply(board: SimBoard, command: SimCommand, ctx: SimContext): SimResult {
   const run = new Run(upgradeSimBoard(structuredClone(board)), ctx);
+  // A FUS operation whose window has passed is simply done.
+  if (run.b.busy && run.b.clock.ms >= run.b.busy.untilMs) run.b.busy = null;
   const outcome = lostOverUsb(run, command, dispatch(run, command));
   run.b.clock = { ...run.b.clock, ms: run.b.clock.ms + modelledDuration(run.events) };
   return { board: run.b, events: run.events, outcome };

@@ -4,6 +4,7 @@ import { sfsaToAddress } from '../../../domain/devices.js';
 import type { SimBoard } from '../../../generated/sim-board.js';
 import { deviceOf, fusAreaStart, pageOf, secureStart, sbrvFor, FUS_OPERATOR_SIZE } from '../layout.js';
 import { TIMING } from '../timing.js';
+import { busyAt, busyPhase, INFO_STACK_TYPE_NVM_BACKUP, INFO_STACK_TYPE_NVM_RESTORE, type Busy } from './busy.js';
 import { setReport } from './fus.js';
 import { SimModelError, IDLE, Run, fail, fusVersionWord, type SimOutcome } from './types.js';
 
@@ -29,8 +30,10 @@ export function noiseWord(seed: string, address: number): number {
 }
 
 /** The FUS device info table (STM32CubeWB release notes and AN5185, reading versions; FUS 1.1.x dump in public FUS dumps and public CLI log: community r32 multiword iap security ext A). */
-export function fusInfoTable(b: SimBoard): number[] {
+export function fusInfoTable(b: SimBoard, now: number = b.clock.ms): number[] {
   const uid = BigInt(b.device.uid64);
+  const busy = busyAt(b, now);
+  if (busy) return busyInfoTable(b, busy, now, uid);
   return [
     FUS_INFO_VALID_KEY,
     b.infoTable.word04,
@@ -48,16 +51,41 @@ export function fusInfoTable(b: SimBoard): number[] {
   ];
 }
 
-export function wordAt(b: SimBoard, address: number): number {
+/**
+ * BUSY-NVM / BUSY-READ: the info table while FUS works: no stack version yet (it is being written, or erased), the
+ * InfoStack type byte (word +28) showing the NVM backup / restore phase; during a FUS update the FUS version word
+ * is not yet the new one (assumption: reads 0 between the reboots; a dump polled mid-update would settle it).
+ */
+function busyInfoTable(b: SimBoard, busy: Busy, now: number, uid: bigint): number[] {
+  const phase = busyPhase(busy, now);
+  const infoStack = phase === 'nvm-backup' ? INFO_STACK_TYPE_NVM_BACKUP : phase === 'nvm-restore' ? INFO_STACK_TYPE_NVM_RESTORE : 0;
+  return [
+    FUS_INFO_VALID_KEY,
+    b.infoTable.word04,
+    b.infoTable.safebootVersionWord,
+    phase === 'fus-update' ? 0 : fusVersionWord(b.fus.version),
+    b.infoTable.fusMemorySizeWord,
+    0,
+    0,
+    infoStack,
+    0,
+    0,
+    Number(uid & 0xffffffffn),
+    Number((uid >> 32n) & 0xffffffffn),
+    b.infoTable.deviceInfoWord,
+  ];
+}
+
+export function wordAt(b: SimBoard, address: number, now: number = b.clock.ms): number {
   const device = deviceOf(b);
   if (address >= SRAM2A && address < SRAM2A + 0x2800) {
     if (b.sram2aCleared || b.cpu2 === 'safeboot' || b.lockedUp !== null) return 0;
-    if (b.cpu2 === 'stack') {
+    if (b.cpu2 === 'stack' && !busyAt(b, now)) {
       // fidelity: DIT-STACK-RUNNING
       // The stack's own reference tables live there: 0x20030030 is not the FUS version (public field reports: garbage).
       return noiseWord(b.stack?.sha256 ?? 'stack', address);
     }
-    if (address >= DIT_ADDRESS && address < DIT_ADDRESS + DIT_WORDS * 4) return fusInfoTable(b)[(address - DIT_ADDRESS) / 4] ?? 0;
+    if (address >= DIT_ADDRESS && address < DIT_ADDRESS + DIT_WORDS * 4) return fusInfoTable(b, now)[(address - DIT_ADDRESS) / 4] ?? 0;
     if (address === SRAM2A) return DIT_ADDRESS;
     return 0;
   }
@@ -82,7 +110,8 @@ export function readMemory(run: Run, address: number, words: number): SimOutcome
     return fail('RDP_PROTECTED', 'flash is read-protected (RDP level 1)');
   }
   const out: number[] = [];
-  for (let i = 0; i < words; i++) out.push(wordAt(run.b, address + i * 4));
+  const now = run.now();
+  for (let i = 0; i < words; i++) out.push(wordAt(run.b, address + i * 4, now));
   run.emit({ type: 'fus-command', command: 'read', ms: words * TIMING.wordAccessMs });
   return { ok: true, words: out };
 }

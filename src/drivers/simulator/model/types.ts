@@ -103,6 +103,8 @@ export type SimErrorCode =
   | 'POWER_LOSS'
   /** USB DFU vanished after a reset inside the command and never came back: the host lost the device. */
   | 'CONNECTION_LOST'
+  /** FUS is still working on an earlier command (see busy.ts). */
+  | 'FUS_BUSY'
   | 'WRITE_PROTECTED'
   | 'OUT_OF_FLASH'
   | 'RDP_PROTECTED'
