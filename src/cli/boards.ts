@@ -47,13 +47,16 @@ export async function selectBoards(s: Resolved, opts: CommonOptions & { all?: bo
   }
   if (s.simulated) {
     // Simulated boards are chosen as real ones are: named, --all, or the only one (several: refused).
+    // A new simulated board is the manifest's part as it leaves the factory (a WB15CC: FUS 1.2.0, no USB).
+    const { deviceFromName } = await import('../domain/devices.js');
+    const device = m.device && m.device !== 'detect' ? deviceFromName(m.device)?.key : undefined;
     const wanted = m.connection?.serial;
     if (wanted && !opts.all) return resolveNamed(s, [{ serial: canonicalSerial(wanted) }]);
     if (opts.all) {
       const sim = await import('../drivers/simulator/index.js');
-      return (await simulatedBoardsOrDefault(sim)).map((serial) => ({ serial }));
+      return (await simulatedBoardsOrDefault(sim, device)).map((serial) => ({ serial }));
     }
-    return [{ serial: await oneSimulatedBoard() }];
+    return [{ serial: await oneSimulatedBoard(undefined, { device }) }];
   }
   if (s.transport === 'uart') {
     // A serial port names one board; its identity is the port's real path (/dev/serial/by-id/... and /dev/ttyACM0 are one).
@@ -84,10 +87,10 @@ export function severalBoards(serials: readonly string[], what: string): CliErro
 type SimModule = typeof import('../drivers/simulator/index.js');
 
 /** The simulated boards; with none, the default board is created (a board on the desk, as the quick start expects). */
-async function simulatedBoardsOrDefault(sim: SimModule): Promise<string[]> {
+async function simulatedBoardsOrDefault(sim: SimModule, device?: Parameters<SimModule['resetBoard']>[3]): Promise<string[]> {
   const boards = await sim.listSimulatedBoards(simulatorDir());
   if (boards.length > 0) return boards;
-  await sim.resetBoard(simulatorDir());
+  await sim.resetBoard(simulatorDir(), undefined, undefined, device);
   return sim.listSimulatedBoards(simulatorDir());
 }
 
@@ -96,10 +99,10 @@ async function simulatedBoardsOrDefault(sim: SimModule): Promise<string[]> {
  * is "no such board", never a new phantom board); none named: the only board (the default board is created
  * when there is none, unless `create` is false); several: refused, listing them.
  */
-export async function oneSimulatedBoard(serial?: string, o: { create?: boolean } = {}): Promise<string> {
+export async function oneSimulatedBoard(serial?: string, o: { create?: boolean; device?: Parameters<SimModule['resetBoard']>[3] } = {}): Promise<string> {
   const sim = await import('../drivers/simulator/index.js');
   if (serial !== undefined) return (await existingSimulated([{ serial: canonicalSerial(serial) }]))[0]!.serial;
-  const boards = o.create === false ? await sim.listSimulatedBoards(simulatorDir()) : await simulatedBoardsOrDefault(sim);
+  const boards = o.create === false ? await sim.listSimulatedBoards(simulatorDir()) : await simulatedBoardsOrDefault(sim, o.device);
   if (boards.length === 0) throw new CliError(`no simulated board in ${simulatorDir()}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
   if (boards.length > 1) throw severalBoards(boards, 'simulated boards');
   return boards[0]!;
