@@ -49,7 +49,10 @@ export async function selectBoards(s: Resolved, opts: CommonOptions & { all?: bo
     const sim = await import('../drivers/simulator/index.js');
     let boards = await sim.listSimulatedBoards(simulatorDir());
     if (boards.length === 0) {
-      await sim.resetBoard(simulatorDir());
+      // A new simulated board is the manifest's part as it leaves the factory (a WB15CC: FUS 1.2.0, no USB).
+      const { deviceFromName } = await import('../domain/devices.js');
+      const device = m.device && m.device !== 'detect' ? deviceFromName(m.device)?.key : undefined;
+      await sim.resetBoard(simulatorDir(), undefined, undefined, device);
       boards = await sim.listSimulatedBoards(simulatorDir());
     }
     const wanted = m.connection?.serial;

@@ -8,7 +8,7 @@ import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Step } from '../planner/types.js';
 import { parseHex } from '../domain/hex.js';
-import { checkStepImage, ImageCheckError } from './preflight.js';
+import { privateVerifiedCopy, ImageCheckError } from './preflight.js';
 import { compareWithExpectation, formatMismatches, installAddressUnread, installedImageMismatches, unverifiedFields, type Mismatch } from './verify.js';
 import type { Device } from '../domain/devices.js';
 
@@ -113,12 +113,18 @@ async function perform(step: Step, ctx: StepContext): Promise<OperationReport> {
     case 'fus-upgrade':
     case 'stack-install':
     case 'safeboot-install': {
-      // Re-check the bytes right before writing them (a file may change between plan and apply).
-      const path = await checkStepImage(step);
       const address = parseHex(step.address ?? '');
-      if (path === undefined || address === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image or address`);
-      // copro plans FW_DELETE as its own step, so CubeProgrammer's implicit delete is off (firstinstall=1).
-      return d.upgrade(imageOf(step, path), address, { ...opts, firstInstall: true, startStack: step.kind === 'stack-install', ...(ctx.applicationEnd !== undefined ? { stagingStart: ctx.applicationEnd } : {}) });
+      if (address === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image address`);
+      // Re-check the bytes right before writing them (a file may change between plan and apply), and hand the
+      // driver a private read-only copy of exactly those bytes: a swap after the check cannot reach the board.
+      const copy = await privateVerifiedCopy(step);
+      if (copy === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image`);
+      try {
+        // copro plans FW_DELETE as its own step, so CubeProgrammer's implicit delete is off (firstinstall=1).
+        return await d.upgrade(imageOf(step, copy.path), address, { ...opts, firstInstall: true, startStack: step.kind === 'stack-install', ...(ctx.applicationEnd !== undefined ? { stagingStart: ctx.applicationEnd } : {}) });
+      } finally {
+        await copy.dispose();
+      }
     }
     case 'start-stack':
       return d.startStack(opts);
