@@ -179,11 +179,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', examples(['copro sim reset', 'copro sim fault power-loss@install', 'copro sim show']));
   sim
     .command('reset')
-    .description('Put the simulated board back to the default (FUS 0.5.3, no stack) or to a saved state.')
+    .description('Put the simulated board back to the default (FUS 0.5.3, no stack), a new part of --device, or a saved state.')
     .option('--state <snapshot.json>', 'a board state snapshot (schemas/board-state.schema.json)')
+    .option('--device <part>', 'a new part as it leaves the factory (STM32WB15CC: FUS 1.2.0, no USB; default STM32WB55RG with FUS 0.5.3)')
     .option('--serial <sn>', 'which board (default: the default board)', oneSerial)
     .option('--count <n>', 'create this many boards (a fleet)', positiveInt(1024))
-    .addHelpText('after', examples(['copro sim reset', 'copro sim reset --state test/fixtures/fus-1.2.0-ble-1.13.json', 'copro sim reset --count 8']))
+    .addHelpText('after', examples(['copro sim reset', 'copro sim reset --device STM32WB15CC', 'copro sim reset --state test/fixtures/fus-1.2.0-ble-1.13.json', 'copro sim reset --count 8']))
     .action(async (opts) => setExit(await (await import('./commands/sim.js')).simResetCommand(opts)));
   sim
     .command('fault')

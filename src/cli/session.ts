@@ -109,6 +109,8 @@ export type DriverKind = 'cubeprogrammer' | 'bootloader' | 'simulator';
  * pass one (`copro apply --simulate` with `driver: bootloader` rehearses on the bootloader driver's code path).
  */
 let sessionDriver: DriverKind | undefined;
+/** The manifest's device id, when it names the part (a WB1x's SWD operator leaves the versions elsewhere). */
+let sessionDeviceId: number | undefined;
 let saidBootloaderCaveat = false;
 
 export interface Resolved {
@@ -142,6 +144,7 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
   // The application's sha256 lets the runner verify its re-flash by read-back (resolveTarget stays pure).
   if (target.application?.file) target.application = { ...target.application, fileSha256: await sha256OfFile(target.application.file) };
   const device = m.device && m.device !== 'detect' ? deviceFromName(m.device) : undefined;
+  sessionDeviceId = device?.deviceId;
   const manifestDir = path.dirname(loaded.file);
   const { images, problems } = await collectImages({
     dir: imagesDirOf(m, loaded.file),
@@ -166,7 +169,8 @@ export function assertReadyBeforeBoard(s: Resolved): void {
       const pos = s.loaded.locate(r.pointer);
       return `${shown}:${pos.line}:${pos.column}: refused (${r.code}): ${r.message}\n  remedy: ${r.remedy}`;
     });
-    throw new CliError(`the manifest's target cannot be reached with the images at hand:\n${lines.join('\n')}\nnothing was done (the board was not read).`, EXIT.REFUSED);
+    const how = s.offline.every((r) => r.code === 'NO_USB_DFU') ? `over ${s.port}` : 'with the images at hand';
+    throw new CliError(`the manifest's target cannot be reached ${how}:\n${lines.join('\n')}\nnothing was done (the board was not read).`, EXIT.REFUSED);
   }
 }
 
@@ -232,6 +236,7 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
     logFile,
     allowStandInImages: process.env.COPRO_ALLOW_STANDIN_IMAGES === '1',
     access: o.access,
+    ...(sessionDeviceId !== undefined ? { deviceId: sessionDeviceId } : {}),
     ...(o.onChild ? { onChild: o.onChild } : {}),
   });
 }

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { BoardState } from '../../generated/board-state.js';
 import { EXIT } from '../exit-codes.js';
+import { isSafebootForDeviceId } from '../../domain/families.js';
+import { parseHex } from '../../domain/hex.js';
 import { openDriver, stateDir, transportOf, simulatorDir, readManifest } from '../session.js';
 import { recallBoard, memoryFile } from '../../runner/board-memory.js';
 import { fusDamageDiagnosis, ST_SUPPORT } from '../../runner/power-loss.js';
@@ -21,7 +23,8 @@ export interface Finding {
 export function diagnoseBoard(s: BoardState): Finding[] {
   const f: Finding[] = [];
   const ob = s.optionBytes;
-  if (s.cpu2 === 'safeboot' || (ob !== 'unknown' && ((ob.sfsa === '0x00' && ob.sbrv === '0x3FC00') || ob.sbrv === '0x3FFFF'))) {
+  const safebootOb = ob !== 'unknown' && isSafebootForDeviceId(parseHex(s.device.deviceId), parseHex(ob.sfsa) ?? -1, parseHex(ob.sbrv) ?? -1);
+  if (s.cpu2 === 'safeboot' || safebootOb || (ob !== 'unknown' && ob.sbrv === '0x3FFFF')) {
     // ST wiki / community: "SFSA = 0x00 and SBRV = 0x3FC00 ... due to option byte corruption, or to supply voltage
     // or level stability ... hardware forces the boot to Safeboot"; SBRV 0x3FFFF "is pointing on the safeboot".
     const values = ob === 'unknown' ? '' : ` (SFSA ${ob.sfsa}, SBRV ${ob.sbrv}, ESE ${ob.ese ?? 'unknown'})`;

@@ -13,6 +13,7 @@ import type { BoardAccess, Driver, DriverInfo, FwUpgradeOptions, OperationOption
 import { mustUpdateFusFirst } from '../early-fus.js';
 import { DriverError, assertMayChange, freeReadOfInfoTable, scopeFor, stagingErase, unknownNote, withoutFusFacts } from '../driver.js';
 import { FUS_INFO_TABLE, FUS_INFO_VALID_KEY } from '../../domain/fus.js';
+import { FAMILIES, familyByDeviceId } from '../../domain/families.js';
 import { optionByte, wordAt } from './parse.js';
 import { createHash } from 'node:crypto';
 import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
@@ -61,6 +62,8 @@ export interface CubeProgrammerDriverOptions {
   env?: Record<string, string>;
   /** From the `--version` banner, when already known. */
   toolVersion?: string;
+  /** The device id the manifest's part has (0x494 for a WB1x): where the SWD operator's version words are read before any connection. */
+  deviceId?: number;
   reconnect?: Partial<ReconnectPolicy>;
   /** Told when each tool process starts and ends (the board lock records them). */
   onChild?: ToolChildObserver;
@@ -112,9 +115,16 @@ export class CubeProgrammerDriver implements Driver {
     if (scope === 'flash') return this.readFlashOnly(opts);
     if (this.transport === 'swd') this.verifiedApplication = undefined; // this read loads the FUS operator
     // One GET_STATE does not switch CPU2 (two do: STM32CubeWB release notes and AN5185, reading versions, so the first call is non-invasive over USB/UART.
-    const versionRead = this.transport === 'swd' ? ['-r32', '0x20010010', '8'] : ['-r32', '0x20030024', '52'];
+    const swdAt = this.swdVersionAddress();
+    let versionRead = this.transport === 'swd' ? ['-r32', hex(swdAt), '8'] : ['-r32', '0x20030024', '52'];
     const uidRead = this.transport === 'swd' ? ['-r32', hex(UID64_ADDRESS), '8'] : [];
-    const first = await this.call('read', ['-fusgetstate', ...versionRead, ...uidRead, '-ob', 'displ'], opts);
+    let first = await this.call('read', ['-fusgetstate', ...versionRead, ...uidRead, '-ob', 'displ'], opts);
+    const connectedId = first.parsed.header?.deviceId;
+    if (this.transport === 'swd' && connectedId !== undefined && this.swdVersionAddress(connectedId) !== swdAt) {
+      // The board is of another family than assumed (a WB1x with `device: detect`): its operator's words are elsewhere.
+      versionRead = ['-r32', hex(this.swdVersionAddress(connectedId)), '8'];
+      first = await this.call('read', ['-fusgetstate', ...versionRead, ...uidRead, '-ob', 'displ'], opts);
+    }
     this.assertRomBootloader(first.parsed);
     this.assertUnderstood(first);
 
@@ -350,6 +360,15 @@ export class CubeProgrammerDriver implements Driver {
 
   private assertRomBootloader(parsed: CliResult): void {
     if (parsed.header?.iap) throw iapError();
+  }
+
+  /**
+   * Where CubeProgrammer's SWD FUS operator leaves the version words: 0x20010010 on WB5x/WB3x, 0x20002F10 on a WB1x
+   * (community m-p/89405), whose SRAM1 ends below 0x20010010. The family comes from the device id of the last
+   * connection, else from the manifest's device; with neither, WB5x (readState reads again if the header disagrees).
+   */
+  private swdVersionAddress(deviceId = this.header?.deviceId ?? this.o.deviceId): number {
+    return (familyByDeviceId(deviceId ?? 0x495) ?? FAMILIES.STM32WB5x).swdOperator.fusVersionAddress;
   }
 
   private operatorMessages(): string[] {

@@ -7,6 +7,7 @@ import { deviceByKey, devicesMatching, isDeviceKey, type DeviceKey } from '../..
 import { hex } from '../../domain/hex.js';
 import { versionWordOf, compareVersions, BLANK_VERSION_WORD, isValidVersion } from '../../domain/version.js';
 import { stackTypeByName, fusErrorByName } from '../../domain/index.js';
+import { familyOf, hasUsbDfu, isSafebootSignature } from '../../domain/families.js';
 import { loadCatalog } from '../../images/catalog.js';
 import type { BoardState } from '../../generated/board-state.js';
 import type { SimBoard, InstalledImage, FusError, Attachment } from '../../generated/sim-board.js';
@@ -42,7 +43,17 @@ export function probeSerialFor(serial: string): string {
   return digest(`probe:${serial}`).slice(0, 24).toUpperCase();
 }
 
-export function defaultAttachments(serial: string): Attachment[] {
+/**
+ * What a board of that device is reached through: USB DFU and an ST-LINK; a WB1x has no USB (AN2606), so its
+ * ST-LINK and the ST-LINK's virtual COM port wired to the UART bootloader (as on a NUCLEO-WB15CC).
+ */
+export function defaultAttachments(serial: string, device: DeviceKey = 'STM32WB5xxG_1M'): Attachment[] {
+  if (!hasUsbDfu(deviceByKey(device).family)) {
+    return [
+      { transport: 'uart', port: '/dev/ttyACM0', description: 'STLink Virtual COM Port (simulated)', manufacturer: 'STMicroelectronics' },
+      { transport: 'swd', probeSerial: probeSerialFor(serial), probeFirmware: 'V3J7M2', accessPort: 0, boardName: 'NUCLEO-WB15CC' },
+    ];
+  }
   return [
     { transport: 'usb', serial },
     { transport: 'swd', probeSerial: probeSerialFor(serial), probeFirmware: 'V2J45S7', accessPort: 0, boardName: '--' },
@@ -96,7 +107,9 @@ export function makeBoard(spec: BoardSpec = {}): SimBoard {
   const serial = spec.serial ?? DEFAULT_SERIAL;
   const key = spec.device ?? 'STM32WB5xxG_1M';
   const d = deviceByKey(key);
-  const fusVersion = spec.fusVersion ?? '0.5.3';
+  // fidelity: WB1X-FACTORY
+  // A WB1x leaves the factory with FUS 1.2.0 (release notes); the default WB5x board is the FUS 0.5.3 rescue case.
+  const fusVersion = spec.fusVersion ?? familyOf(d).factoryFus;
   const stack = spec.stack ? installedStack(key, fusVersion, spec.stack) : null;
   const secure = stack ? stack.address : fusAreaStart(d, fusVersion);
   const app = spec.application ?? null;
@@ -114,7 +127,7 @@ export function makeBoard(spec: BoardSpec = {}): SimBoard {
       revision: 'Rev Y',
       boot0Pin: 1,
       voltage: 3.26,
-      attachments: spec.attachments ?? defaultAttachments(serial),
+      attachments: spec.attachments ?? defaultAttachments(serial, key),
     },
     powered: true,
     cpu2: spec.cpu2 ?? (stack ? 'stack' : 'fus'),
@@ -200,7 +213,11 @@ export function fromBoardState(snapshot: BoardState, serial?: string): SimBoard 
     const address = snapshot.stack.installAddress ? parseHexField(snapshot.stack.installAddress) : ob ? d.flashBase + parseHexField(ob.sfsa) * d.pageSize : undefined;
     if (address !== undefined) {
       const fusStart = fusAreaStart(d, fusVersion);
-      const extra = stackSpec.fusV2Only ? 0x4000 : 0;
+      // The 16 KiB NVM area below a FUS_v2-only stack is not part of its size: decide v2-only as installedStack()
+      // will (the snapshot's word, else the catalog image's footer magic), or the stack moves down by 0x4000.
+      const v2 = stackSpec.fusV2Only ?? catalogStack(key, type, version)?.footer.imageMagic === '0xB10C8B99';
+      stackSpec.fusV2Only = v2;
+      const extra = v2 ? 0x4000 : 0;
       if (address < fusStart) stackSpec.sizeBytes = fusStart - address - extra;
     }
   }
@@ -228,7 +245,7 @@ export function fromBoardState(snapshot: BoardState, serial?: string): SimBoard 
       nBOOT1: ob.nBOOT1,
       ...(ob.ese !== undefined ? { ese: ob.ese } : {}),
     };
-    if (board.optionBytes.sfsa === 0 && board.optionBytes.sbrv === 0x3fc00) board.cpu2 = 'safeboot';
+    if (isSafebootSignature(deviceByKey(key).family, board.optionBytes.sfsa, board.optionBytes.sbrv)) board.cpu2 = 'safeboot';
   }
   if (snapshot.fus.state !== 'unknown') {
     board.fus.state = snapshot.fus.state;
@@ -277,7 +294,7 @@ export function toBoardState(board: SimBoard, transport: Transport, readAt?: str
   if (!canReadVersions) {
     fusVersion = 'unknown';
     if (locked) notes.push(`CPU2 is locked up (${board.lockedUp}): nothing answers`);
-    else if (board.cpu2 === 'safeboot') notes.push('CPU2 runs safeboot (SFSA=0x00, SBRV=0x3FC00): FUS version reads 0.0.0');
+    else if (board.cpu2 === 'safeboot') notes.push(`CPU2 runs safeboot (SFSA=0x00, SBRV=${hex(board.optionBytes.sbrv, 5)}): FUS version reads 0.0.0`);
     else notes.push(`the wireless stack runs: the FUS version is readable over ${transport} only after starting FUS (two FUS_GET_STATE)`);
   }
   const fusStatus: BoardState['fus'] = locked

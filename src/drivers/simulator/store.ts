@@ -10,7 +10,8 @@ import path from 'node:path';
 import { assertValid } from '../../schemas.js';
 import type { SimBoard } from '../../generated/sim-board.js';
 import type { BoardState } from '../../generated/board-state.js';
-import { defaultBoard, fromBoardState, upgradeBoard, DEFAULT_SERIAL } from './convert.js';
+import { defaultBoard, fromBoardState, makeBoard, upgradeBoard, DEFAULT_SERIAL } from './convert.js';
+import type { DeviceKey } from '../../domain/devices.js';
 import { simSpeed, wallMs } from './timing.js';
 import { pidExists } from '../../node/pid.js';
 
@@ -188,9 +189,12 @@ export async function withBoard<T>(
   }
 }
 
-/** Writes a fresh board (the default rescue case, or one built from a snapshot); returns its serial. */
-export async function resetBoard(dir: string, snapshot?: BoardState, serial?: string): Promise<string> {
-  const board = snapshot ? fromBoardState(snapshot, serial) : defaultBoard(serial);
+/**
+ * Writes a fresh board (the default rescue case, a new part of `device` as it leaves the factory, or one built from
+ * a snapshot); returns its serial.
+ */
+export async function resetBoard(dir: string, snapshot?: BoardState, serial?: string, device?: DeviceKey): Promise<string> {
+  const board = snapshot ? fromBoardState(snapshot, serial) : device ? makeBoard({ device, ...(serial ? { serial } : {}) }) : defaultBoard(serial);
   const release = await lockBoard(dir, board.serial);
   try {
     await writeSimulatedBoard(dir, board);
@@ -206,7 +210,7 @@ export function fleetSerial(i: number): string {
 }
 
 /** Replaces the folder's boards with `count` fresh ones (fleet serials); returns their serials. */
-export async function resetFleet(dir: string, count: number, snapshot?: BoardState): Promise<string[]> {
+export async function resetFleet(dir: string, count: number, snapshot?: BoardState, device?: DeviceKey): Promise<string[]> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`a fleet needs at least one board (got ${count})`);
   for (const s of await listSimulatedBoards(dir)) {
     const release = await lockBoard(dir, s);
@@ -217,12 +221,12 @@ export async function resetFleet(dir: string, count: number, snapshot?: BoardSta
     }
   }
   const serials: string[] = [];
-  for (let i = 0; i < count; i++) serials.push(await resetBoard(dir, snapshot, fleetSerial(i)));
+  for (let i = 0; i < count; i++) serials.push(await resetBoard(dir, snapshot, fleetSerial(i), device));
   return serials;
 }
 
-/** The board to use when none is named: the first in the folder, or a new default board. */
-export async function firstOrDefaultBoard(dir: string): Promise<string> {
+/** The board to use when none is named: the first in the folder, or a new default board (of `device` when given). */
+export async function firstOrDefaultBoard(dir: string, device?: DeviceKey): Promise<string> {
   const boards = await listSimulatedBoards(dir);
-  return boards[0] ?? (await resetBoard(dir, undefined, DEFAULT_SERIAL));
+  return boards[0] ?? (await resetBoard(dir, undefined, DEFAULT_SERIAL, device));
 }

@@ -2,7 +2,9 @@
 import { FUS_INFO_VALID_KEY } from '../../../domain/fus.js';
 import { sfsaToAddress } from '../../../domain/devices.js';
 import type { SimBoard } from '../../../generated/sim-board.js';
-import { deviceOf, fusAreaStart, pageOf, secureStart, sbrvFor, FUS_OPERATOR_SIZE } from '../layout.js';
+import { familyOf } from '../../../domain/families.js';
+import { hex } from '../../../domain/hex.js';
+import { deviceOf, fusAreaStart, pageOf, secureStart, sbrvFor, fusOperatorOf, FUS_OPERATOR_SIZE } from '../layout.js';
 import { TIMING } from '../timing.js';
 import { busyAt, busyPhase, INFO_STACK_TYPE_NVM_BACKUP, INFO_STACK_TYPE_NVM_RESTORE, type Busy } from './busy.js';
 import { setReport } from './fus.js';
@@ -13,6 +15,7 @@ import { SimModelError, IDLE, Run, fail, fusVersionWord, type SimOutcome } from 
 export const SRAM2A = 0x20030000;
 export const DIT_ADDRESS = 0x20030024;
 export const DIT_WORDS = 13;
+/** Where the WB5x/WB3x SWD operator leaves the versions; a WB1x's operator uses its own SRAM1 words (fusOperatorOf). */
 export const OPERATOR_FUS_VERSION = 0x20010010;
 export const OPERATOR_STACK_VERSION = 0x20010014;
 export const PWR_CR4 = 0x5800040c;
@@ -89,12 +92,15 @@ export function wordAt(b: SimBoard, address: number, now: number = b.clock.ms): 
     if (address === SRAM2A) return DIT_ADDRESS;
     return 0;
   }
-  if (address === OPERATOR_FUS_VERSION) return b.fusOperator.sram1?.fusVersionWord ?? 0;
-  if (address === OPERATOR_STACK_VERSION) return b.fusOperator.sram1?.stackVersionWord ?? 0;
+  // fidelity: WB1X-OPERATOR-VERSIONS
+  // community m-p/89405 (WB15, CubeProgrammer 2.9): the WB1x operator's versions are read at 0x20002F10, not 0x20010010.
+  const op = fusOperatorOf(b);
+  if (address === op.fusVersionAddress) return b.fusOperator.sram1?.fusVersionWord ?? 0;
+  if (address === op.stackVersionAddress) return b.fusOperator.sram1?.stackVersionWord ?? 0;
   if (address >= device.flashBase && address < device.flashBase + device.flashSize) {
     if (address >= secureStart(b)) return 0; // secure flash reads as zero from CPU1's side
-    const op = b.fusOperator.inFlash && address < device.flashBase + FUS_OPERATOR_SIZE;
-    if (op) return noiseWord('fus-operator', address);
+    const inOperator = b.fusOperator.inFlash && address < device.flashBase + FUS_OPERATOR_SIZE;
+    if (inOperator) return noiseWord('fus-operator', address);
     const s = b.staged.find((x) => address >= x.address && address < x.address + x.size);
     if (s) return noiseWord(s.sha256, address - s.address);
     const app = b.application;
@@ -108,6 +114,14 @@ export function readMemory(run: Run, address: number, words: number): SimOutcome
   if (address % 4 !== 0) throw new SimModelError(`unaligned 32-bit read at 0x${address.toString(16)}`);
   if (run.ctx.transport !== 'simulated' && run.b.optionBytes.rdp !== 0xaa && address >= 0x08000000 && address < 0x08100000) {
     return fail('RDP_PROTECTED', 'flash is read-protected (RDP level 1)');
+  }
+  // fidelity: WB1X-SRAM1
+  // RM0473: a WB1x has 12 KB of SRAM1; between its end and SRAM2A there is no memory, and a debug read there fails
+  // (it never reads as the WB5x operator's version words at 0x20010010).
+  const sram1End = familyOf(deviceOf(run.b)).sram1End;
+  if (sram1End < SRAM2A && address < SRAM2A && address + words * 4 > sram1End) {
+    run.emit({ type: 'fus-command', command: 'read', ms: TIMING.wordAccessMs });
+    return fail('UNMAPPED', `no memory at ${hex(Math.max(address, sram1End))} on an ${deviceOf(run.b).family} (SRAM1 ends at ${hex(sram1End)})`);
   }
   const out: number[] = [];
   const now = run.now();

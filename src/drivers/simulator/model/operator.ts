@@ -1,4 +1,4 @@
-/** CubeProgrammer's SWD FUS operator (0x495_FUS_Operator.bin at 0x08000000) and what it writes to SRAM1. */
+/** CubeProgrammer's SWD FUS operator (0x495_FUS_Operator.bin, 0x494_ on a WB1x, at 0x08000000) and what it writes to SRAM1. */
 import { deviceOf, FUS_OPERATOR_SIZE } from '../layout.js';
 import { TIMING, downloadMs, eraseMs } from '../timing.js';
 import { destroyRange } from './flash.js';
@@ -12,14 +12,15 @@ import { SimModelError, Run, fail, fusVersionWord, type SimOutcome } from './typ
  * 0x08000000 with nSWboot0=0 nboot1=1 nboot0=1, and it brings CPU2 into FUS itself (ST: "-fusgetstate ...
  * With this command you switch the M0+ core to execute security services", public CLI log: community r32 multiword iap security ext D).
  */
-export function prepareSwdFus(run: Run): SimOutcome | undefined {
+export function prepareSwdFus(run: Run, switchToFus = true): SimOutcome | undefined {
   const b = run.b;
   const ob = b.optionBytes;
   if (!b.fusOperator.inFlash || ob.nSWboot0 !== 0 || ob.nBOOT0 !== 1 || ob.nBOOT1 !== 1) {
     const loaded = loadFusOperator(run);
     if (!loaded.ok) return loaded;
   }
-  if (b.cpu2 === 'stack' && b.lockedUp === null) {
+  // Only FUS_GET_STATE (-fusgetstate / -startfus) switches CPU2 from the stack to FUS (see fusGate for the others).
+  if (switchToFus && b.cpu2 === 'stack' && b.lockedUp === null) {
     b.fus.consecutiveGetState = 1;
     b.counters.fusGetStates += 2;
     if (!resetChip(run, 'FUS operator: second FUS_GET_STATE', 'fus')) return fail('POWER_LOSS', 'power was lost while the operator started FUS');
@@ -67,7 +68,10 @@ export function loadFusOperator(run: Run): SimOutcome {
   return { ok: true };
 }
 
-/** The operator writes the FUS and stack versions at 0x20010010/14 (release notes; public CLI log: community read fus infos gui fus220). */
+/**
+ * The operator writes the FUS and stack versions at 0x20010010/14 (release notes; public CLI log: community read fus
+ * infos gui fus220); a WB1x's operator at 0x20002F10/14 (community m-p/89405). memory.ts serves them at the family's words.
+ */
 export function writeOperatorVersions(run: Run): void {
   const b = run.b;
   if (!b.fusOperator.inFlash || run.ctx.transport !== 'swd') return;

@@ -113,6 +113,7 @@ export type SimErrorCode =
   | 'OB_REFUSED'
   | 'OB_FAILED'
   | 'ERASE_FAILED'
+  | 'UNMAPPED'
   | 'TIMEOUT';
 
 export interface SimOutcome {
