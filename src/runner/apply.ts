@@ -16,7 +16,7 @@ import { acquireBoardLock, BoardLockedError, type BoardLock } from './lock.js';
 import { stamp, type EventSink } from './events.js';
 import { swdReadWouldDestroyApplication } from './swd-guard.js';
 import { runStep, FLASH_ONLY_STEPS } from './execute.js';
-import { preflight } from './preflight.js';
+import { checkStepImage, preflight } from './preflight.js';
 import { recoverAfterSwdFailure, describeRecovery, type SwdRecovery } from './swd-recovery.js';
 import { fusDamageDiagnosis, fusDamageFrom, powerLossAdvice } from './power-loss.js';
 import { memoryFile, recallBoard, rememberBoard } from './board-memory.js';
@@ -164,6 +164,7 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
         driver,
         signal: o.signal,
         applicationFile: o.applicationFile,
+        checkImage: checkStepImage,
         lastFullState: lastFull,
         onProgress: (pr) => {
           task.output = [pr.phase, pr.percent !== undefined ? `${Math.round(pr.percent)}%` : '', pr.fusState ?? '', pr.message ?? ''].filter(Boolean).join(' ');

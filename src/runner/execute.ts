@@ -8,7 +8,7 @@ import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Step } from '../planner/types.js';
 import { parseHex } from '../domain/hex.js';
-import { checkStepImage, ImageCheckError } from './preflight.js';
+import { ImageCheckError } from './image-check.js';
 import { compareWithExpectation, formatMismatches, unverifiedFields, type Mismatch } from './verify.js';
 
 export interface StepOutcome {
@@ -69,6 +69,11 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Application file to re-flash (flash-application steps). */
   applicationFile?: string;
+  /**
+   * Re-checks a step's image right before it is written and returns its path (throws ImageCheckError):
+   * `checkStepImage` from preflight.ts in Node (the file on disk), the dropped file's bytes in a page.
+   */
+  checkImage: (step: Step) => Promise<string | undefined>;
   now?: () => number;
 }
 
@@ -109,7 +114,7 @@ async function perform(step: Step, ctx: StepContext): Promise<OperationReport> {
     case 'stack-install':
     case 'safeboot-install': {
       // Re-check the bytes right before writing them (a file may change between plan and apply).
-      const path = await checkStepImage(step);
+      const path = await ctx.checkImage(step);
       const address = parseHex(step.address ?? '');
       if (path === undefined || address === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image or address`);
       // copro plans FW_DELETE as its own step, so CubeProgrammer's implicit delete is off (firstinstall=1).
