@@ -10,6 +10,7 @@ import { FooterError } from './footer.js';
 import { catalogImages, currentName, findCatalogImage, loadCatalog, type CatalogImage } from './catalog-core.js';
 import { footerClaim, nameClaim, type FooterClaim } from './claims.js';
 import type { AvailableImage, ImageIdentity } from './types.js';
+import { makeStandIn, standInRecordOf } from './standin.js';
 
 export type ImageProblemCode = 'SHA256_MISMATCH' | 'NOT_AN_IMAGE' | 'UNREADABLE' | 'MISSING_FILE' | 'TAMPERED' | 'WRONG_FAMILY' | 'MODIFIED_ST_IMAGE' | 'NOT_ST_UNDECLARED' | 'OUTSIDE_RELEASE';
 
@@ -99,7 +100,11 @@ export async function judgeLocal(file: string, want: Want, ctx: LocalContext, io
     }
     if (identity.signature === 'simulated' && !identity.standInFor) {
       // The stand-in marker with a digest that does not match: a modified file, usable by nothing.
-      return { ok: false, problem: { code: 'TAMPERED', path: file, actual: identity.sha256, message: `${file}: a copro stand-in whose content was modified (its digest does not match; sha256 ${identity.sha256}); not using it` } };
+      // The intact stand-in's sha256, when the marker still names its catalog image: what the file should be.
+      const record = standInRecordOf((await io.smallBytes()) ?? new Uint8Array(0));
+      const expected = record ? await io.sha256(makeStandIn(record)) : undefined;
+      const shown = expected ? `expected sha256 ${expected} (the stand-in for ${describeRecord(record!)}), actual ${identity.sha256}` : `sha256 ${identity.sha256}`;
+      return { ok: false, problem: { code: 'TAMPERED', path: file, ...(expected ? { expected } : {}), actual: identity.sha256, message: `${file}: a copro stand-in whose content was modified (its digest does not match; ${shown}); not using it` } };
     }
     const known = identity.catalog !== undefined || identity.standInFor !== undefined;
     if (!known && identity.signature !== 'none') {

@@ -103,6 +103,16 @@ function recordsWithPrefix(prefixHex: string): CatalogImage[] {
 }
 
 /**
+ * The catalog image a stand-in was made for, by its marker, record prefix and size, even when its content
+ * was modified since (the intact stand-in is then `makeStandIn` of it); undefined when none fits.
+ */
+export function standInRecordOf(bytes: Uint8Array): CatalogImage | undefined {
+  if (!hasStandInMarker(bytes)) return undefined;
+  const at = blobOffset(bytes)!;
+  return recordsWithPrefix(toHex(bytes.subarray(at + PREFIX_AT, at + BLOB_SIZE))).find((r) => r.size === bytes.length);
+}
+
+/**
  * `{ standInFor: <catalog sha256> }` for an intact stand-in; undefined when the bytes are not a stand-in,
  * or a stand-in whose digest, size or footers no longer match its record (tampered or corrupt).
  */

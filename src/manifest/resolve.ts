@@ -8,7 +8,7 @@ import { parseHex } from '../domain/hex.js';
 import { stackTypeByName } from '../domain/stack-types.js';
 import type { Transport } from '../drivers/driver.js';
 import type { Target } from '../planner/types.js';
-import type { Manifest } from './load.js';
+import type { Manifest } from './parse.js';
 import { lookupDevice } from './names.js';
 
 export interface ResolveContext {
