@@ -70,7 +70,7 @@ export async function startup() {
     expectOk(await commands.node(), 'node -e 0');
     const v = expectOk(await commands.version(), 'copro --version');
     const p = expectOk(await commands.plan(), 'copro plan --state --json');
-    const planStatus = JSON.parse(p.stdout).status;
+    const planStatus = JSON.parse(p.stdout).boards[0].plan.status; // schemas/cli-output.schema.json
     if (planStatus !== 'changes') throw new Error(`copro plan --state: expected status "changes" for the factory board, got ${planStatus}`);
     say(`startup: ${runs} interleaved runs of node -e 0, copro --version, copro plan --state --json`);
     const times = { node: [], version: [], plan: [] };

@@ -18,9 +18,15 @@ let n = 0;
 for (const file of (await readdir(path.join(root, 'schemas'))).filter((f) => f.endsWith('.schema.json')).sort()) {
   const text = await readFile(path.join(root, 'schemas', file));
   const ajv = new Ajv2020(options);
+  // Schemas that `$ref` another schema file (cli-output, plan-file) compile with it; its bytes join the hash.
+  const refs = [...new Set([...text.toString('utf8').matchAll(/"\$ref":\s*"([a-z-]+)\.schema\.json"/g)].map((m) => m[1]))].sort();
+  const refTexts = await Promise.all(refs.map((r) => readFile(path.join(root, 'schemas', `${r}.schema.json`))));
+  for (const t of refTexts) ajv.addSchema(JSON.parse(t.toString('utf8')));
   const validate = ajv.compile(JSON.parse(text.toString('utf8')));
   const code = standaloneCode.default ? standaloneCode.default(ajv, validate) : standaloneCode(ajv, validate);
-  const sha = createHash('sha256').update(text).digest('hex');
+  const hash = createHash('sha256').update(text);
+  for (const t of refTexts) hash.update(t);
+  const sha = hash.digest('hex');
   await writeFile(path.join(out, file.replace('.schema.json', '.cjs')), `${code}\nmodule.exports.schemaSha256 = ${JSON.stringify(sha)};\n`);
   n++;
 }

@@ -11,7 +11,12 @@ import { PACKAGE_ROOT } from './package-root.js';
 
 export { PACKAGE_ROOT };
 
-export type SchemaName = 'manifest' | 'board-state' | 'plan' | 'catalog' | 'events' | 'lock' | 'sim-board';
+export type SchemaName = 'manifest' | 'board-state' | 'plan' | 'catalog' | 'events' | 'lock' | 'sim-board' | 'cli-output' | 'plan-file';
+
+/** The other schema files a schema `$ref`s (`"$ref": "plan.schema.json"`): added to ajv with it, and part of its staleness hash. */
+export function referencedSchemas(text: string): SchemaName[] {
+  return [...new Set([...text.matchAll(/"\$ref":\s*"([a-z-]+)\.schema\.json"/g)].map((m) => m[1] as SchemaName))].sort();
+}
 
 export function schemaPath(name: SchemaName): string {
   return path.join(PACKAGE_ROOT, 'schemas', `${name}.schema.json`);
@@ -43,7 +48,11 @@ function precompiled(name: SchemaName): ValidateFunction | undefined {
   const file = path.join(PACKAGE_ROOT, 'dist', 'validators', `${name}.cjs`);
   if (!existsSync(file)) return undefined;
   const mod = require(file) as { default?: ValidateFunction; schemaSha256?: string };
-  const now = createHash('sha256').update(readFileSync(schemaPath(name))).digest('hex');
+  const text = readFileSync(schemaPath(name));
+  // Must equal scripts/build-validators.mjs: the schema, then each schema it refers to.
+  const hash = createHash('sha256').update(text);
+  for (const r of referencedSchemas(text.toString('utf8'))) hash.update(readFileSync(schemaPath(r)));
+  const now = hash.digest('hex');
   return mod.schemaSha256 === now ? mod.default : undefined;
 }
 
@@ -56,7 +65,8 @@ export function validatorFor<T = unknown>(name: SchemaName): ValidateFunction<T>
       // Loaded only when needed: the CLI's start-up does not pay for ajv's compiler otherwise.
       const { Ajv2020: Ajv } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
       ajv ??= new Ajv(AJV_OPTIONS);
-      v = ajv.compile(loadSchema(name));
+      for (const r of referencedSchemas(readFileSync(schemaPath(name), 'utf8'))) if (!ajv.getSchema(`https://copro.dev/schemas/${r}.schema.json`)) ajv.addSchema(loadSchema(r));
+      v = ajv.getSchema(`https://copro.dev/schemas/${name}.schema.json`) ?? ajv.compile(loadSchema(name));
     }
     validators.set(name, v);
   }

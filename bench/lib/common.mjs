@@ -179,7 +179,7 @@ async function prepareRescueWorkspace(dir) {
   const serial = /simulated board (\S+)/.exec(reset.stdout)?.[1];
   if (!serial) throw new Error(`cannot read the board serial from: ${reset.stdout}`);
   const planRun = expectOk(await copro(['plan', manifest, '--simulate', '--json'], { cwd: dir, env }), 'copro plan --simulate --json');
-  const plan = JSON.parse(planRun.stdout);
+  const plan = JSON.parse(planRun.stdout).boards[0].plan; // schemas/cli-output.schema.json
   for (const s of plan.steps) if (s.image?.path) await copyFile(s.image.path, path.join(dir, 'binaries', path.basename(s.image.path)));
   await rm(path.join(dir, '.copro'), { recursive: true, force: true });
   await rm(simDir, { recursive: true, force: true });

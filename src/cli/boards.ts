@@ -49,7 +49,10 @@ export async function selectBoards(s: Resolved, opts: CommonOptions & { all?: bo
     const sim = await import('../drivers/simulator/index.js');
     let boards = await sim.listSimulatedBoards(simulatorDir());
     if (boards.length === 0) {
-      await sim.resetBoard(simulatorDir());
+      // A new simulated board is the manifest's part as it leaves the factory (a WB15CC: FUS 1.2.0, no USB).
+      const { deviceFromName } = await import('../domain/devices.js');
+      const device = m.device && m.device !== 'detect' ? deviceFromName(m.device)?.key : undefined;
+      await sim.resetBoard(simulatorDir(), undefined, undefined, device);
       boards = await sim.listSimulatedBoards(simulatorDir());
     }
     const wanted = m.connection?.serial;
@@ -64,13 +67,13 @@ export async function selectBoards(s: Resolved, opts: CommonOptions & { all?: bo
   const wantSwd = s.transport === 'swd';
   const picked = await attachedOn(s, opts, wantSwd);
   if (opts.all) {
-    if (picked.length === 0) throw new CliError(`no ${wantSwd ? 'ST-LINK probe' : 'USB DFU device'} attached (copro devices lists what is seen)`, EXIT.ENVIRONMENT);
+    if (picked.length === 0) throw new CliError(`no ${wantSwd ? 'ST-LINK probe' : 'USB DFU device'} attached`, EXIT.ENVIRONMENT, 'plug the board in; `copro devices` lists what is seen');
     return refuseDuplicates(picked.map((b) => ({ serial: canonicalSerial(b.serial) })), 'the attached boards list');
   }
   if (m.connection?.serial) return resolveNamed(s, [{ serial: canonicalSerial(m.connection.serial) }]);
   // No serial: the one board on this interface, by the serial the tool lists, so this run locks the same
   // board a run naming that serial locks (and addresses it by sn=, not "whichever comes first").
-  if (picked.length === 0) throw new CliError(`no ${wantSwd ? 'ST-LINK probe' : 'USB DFU device (ROM bootloader: BOOT0 high, then reset)'} attached (copro devices lists what is seen)`, EXIT.ENVIRONMENT);
+  if (picked.length === 0) throw new CliError(`no ${wantSwd ? 'ST-LINK probe' : 'USB DFU device'} attached`, EXIT.ENVIRONMENT, `${wantSwd ? 'plug the ST-LINK in' : 'start the ROM bootloader (BOOT0 high, then reset)'}; \`copro devices\` lists what is seen`);
   if (picked.length > 1) throw new CliError(`${picked.length} ${wantSwd ? 'ST-LINK probes' : 'USB DFU devices'} are attached (${picked.map((b) => b.serial).join(', ')}): name one with --serial, or pass --all`, EXIT.INVALID_INPUT);
   return [{ serial: canonicalSerial(picked[0]!.serial) }];
 }
@@ -90,7 +93,7 @@ async function resolveNamed(s: Resolved, named: BoardRef[]): Promise<BoardRef[]>
   return named.map((b) => {
     const actual = bySerial.get(b.serial);
     if (!actual) {
-      throw new CliError(`no simulated board ${b.serial} in ${simulatorDir()} (${existing.length ? `there: ${existing.join(', ')}` : 'none there'}); \`copro sim reset --serial ${b.serial}\` creates one`, EXIT.ENVIRONMENT);
+      throw new CliError(`no simulated board ${b.serial} in ${simulatorDir()} (${existing.length ? `there: ${existing.join(', ')}` : 'none there'})`, EXIT.ENVIRONMENT, `check the serial number; \`copro sim reset --serial ${b.serial}\` creates that board`);
     }
     return { ...b, serial: actual };
   });

@@ -3,6 +3,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** What to do about it: printed as `  remedy: ...` (the one remedy word every copro message uses). */
+    readonly remedy?: string,
   ) {
     super(message);
     this.name = 'CliError';

@@ -8,7 +8,10 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { EXIT } from './exit-codes.js';
 import { CliError } from './cli-error.js';
+import { internalErrorText } from './errors.js';
 import { parseSerialList } from './serials.js';
+import { errorKind, jsonRequested, oneLineSummary, writeJsonError } from './json-output.js';
+import type { CliErrorInfo } from '../generated/cli-output.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -52,7 +55,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('copro')
     .description('Provision the STM32WB wireless coprocessor (FUS + wireless stack) from a manifest.')
     .version(version(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError('  remedy: run with --help for usage')
+    // commander's own errors (unknown option, missing argument) carry copro's prefix like every other error.
+    .configureOutput({ outputError: (str, write) => write(`copro: ${str}`) })
     .option('--debug', 'print stack traces of internal errors (also COPRO_DEBUG=1)')
     .addHelpText('after', `\nExit codes: 0 ok, 1 board failure, 2 changes planned (--detailed-exitcode), 3 refused, 4 invalid input, 5 environment, 6 not confirmed, 130 interrupted.\nDocs: README.md`);
 
@@ -174,11 +179,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', examples(['copro sim reset', 'copro sim fault power-loss@install', 'copro sim show']));
   sim
     .command('reset')
-    .description('Put the simulated board back to the default (FUS 0.5.3, no stack) or to a saved state.')
+    .description('Put the simulated board back to the default (FUS 0.5.3, no stack), a new part of --device, or a saved state.')
     .option('--state <snapshot.json>', 'a board state snapshot (schemas/board-state.schema.json)')
+    .option('--device <part>', 'a new part as it leaves the factory (STM32WB15CC: FUS 1.2.0, no USB; default STM32WB55RG with FUS 0.5.3)')
     .option('--serial <sn>', 'which board (default: the default board)', oneSerial)
     .option('--count <n>', 'create this many boards (a fleet)', positiveInt(1024))
-    .addHelpText('after', examples(['copro sim reset', 'copro sim reset --state test/fixtures/fus-1.2.0-ble-1.13.json', 'copro sim reset --count 8']))
+    .addHelpText('after', examples(['copro sim reset', 'copro sim reset --device STM32WB15CC', 'copro sim reset --state test/fixtures/fus-1.2.0-ble-1.13.json', 'copro sim reset --count 8']))
     .action(async (opts) => setExit(await (await import('./commands/sim.js')).simResetCommand(opts)));
   sim
     .command('fault')
@@ -241,7 +247,8 @@ function installProcessGuards(): () => void {
     void import('../drivers/cubeprogrammer/invoke.js').then(({ killAllTools }) => {
       killAllTools();
       try {
-        process.stderr.write(`copro: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+        // No stack trace unless asked for (--debug / COPRO_DEBUG=1); say how to report it.
+        process.stderr.write(internalErrorText(e, debugRequested(process.argv)));
       } catch {
         /* no terminal */
       }
@@ -311,13 +318,26 @@ export function ignoreStateFolder(cwd: string): void {
 async function failure(e: unknown, argv: string[]): Promise<number> {
   const err = e as Error & { code?: string; exitCode?: number };
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
-  if (err.code?.startsWith('commander.')) return EXIT.INVALID_INPUT;
-  if (e instanceof CliError) {
-    process.stderr.write(`copro: ${err.message}\n`);
-    return err.exitCode ?? EXIT.INTERNAL;
+  const json = jsonRequested(argv);
+  let text: string;
+  let info: CliErrorInfo;
+  if (err.code?.startsWith('commander.')) {
+    // commander has already said it on stderr.
+    if (json) writeJsonError(argv, { kind: 'invalid-input', exitCode: EXIT.INVALID_INPUT, message: err.message.replace(/^error: /, '') });
+    return EXIT.INVALID_INPUT;
   }
-  const { describeError } = await import('./errors.js');
-  const d = describeError(e, { debug: debugRequested(argv) });
-  process.stderr.write(d.text);
-  return d.exitCode;
+  if (e instanceof CliError) {
+    text = `copro: error: ${err.message}\n${e.remedy ? `  remedy: ${e.remedy}\n` : ''}`;
+    info = { kind: errorKind(e.exitCode), exitCode: e.exitCode, message: err.message, ...(e.remedy ? { remedy: e.remedy } : {}) };
+  } else {
+    const { describeError } = await import('./errors.js');
+    const d = describeError(e, { debug: debugRequested(argv) });
+    text = d.text;
+    info = { kind: errorKind(d.exitCode), exitCode: d.exitCode, message: d.message, ...(d.remedy ? { remedy: d.remedy } : {}), ...(d.issues?.length ? { issues: d.issues } : {}) };
+  }
+  if (json) {
+    writeJsonError(argv, info);
+    process.stderr.write(oneLineSummary(info));
+  } else process.stderr.write(text);
+  return info.exitCode;
 }

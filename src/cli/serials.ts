@@ -14,11 +14,11 @@ export const canonicalSerial = (s: string) => s.toUpperCase();
  */
 export function parseSerialList(raw: string): string[] {
   const parts = raw.split(',').map((x) => x.trim());
-  if (parts.every((x) => x === '')) throw new CliError(`--serial ${JSON.stringify(raw)} names no board (is a variable unset?); pass the board's serial number (copro devices lists them)`, EXIT.INVALID_INPUT);
+  if (parts.every((x) => x === '')) throw new CliError(`--serial ${JSON.stringify(raw)} names no board (is a variable unset?)`, EXIT.INVALID_INPUT, "pass the board's serial number (`copro devices` lists them)");
   const blank = parts.findIndex((x) => x === '');
-  if (blank >= 0) throw new CliError(`--serial ${JSON.stringify(raw)}: entry ${blank + 1} is empty; list serial numbers separated by commas, without empty entries`, EXIT.INVALID_INPUT);
+  if (blank >= 0) throw new CliError(`--serial ${JSON.stringify(raw)}: entry ${blank + 1} is empty`, EXIT.INVALID_INPUT, 'list serial numbers separated by commas, without empty entries');
   const bad = parts.find((x) => !SERIAL_RE.test(x));
-  if (bad !== undefined) throw new CliError(`--serial: ${JSON.stringify(bad)} is not a serial number (letters and digits only, as \`copro devices\` shows them)`, EXIT.INVALID_INPUT);
+  if (bad !== undefined) throw new CliError(`--serial: ${JSON.stringify(bad)} is not a serial number (letters and digits only)`, EXIT.INVALID_INPUT, 'copy it as `copro devices` shows it');
   return parts;
 }
 

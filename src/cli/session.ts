@@ -67,7 +67,7 @@ export function stateDir(cwd = process.cwd()): string {
 export async function readManifest(file: string | undefined): Promise<LoadedManifest> {
   const p = path.resolve(file ?? defaultManifestPath());
   if (!existsSync(p)) {
-    throw new CliError(`no manifest at ${p}${file ? '' : ' (pass one: `copro apply manifests/nucleo-wb55-ble.yaml`)'}`, EXIT.INVALID_INPUT);
+    throw new CliError(`no manifest at ${p}`, EXIT.INVALID_INPUT, 'check the path; without one, copro reads ./copro.yaml (to try copro: `copro apply manifests/nucleo-wb55-ble.yaml --simulate`)');
   }
   const loaded = await loadManifest(p, { projectRoot: projectRootOf(p) });
   if (loaded.warnings.length) process.stderr.write(formatManifestIssues(loaded.warnings, 'warning') + '\n');
@@ -109,6 +109,8 @@ export type DriverKind = 'cubeprogrammer' | 'bootloader' | 'simulator';
  * pass one (`copro apply --simulate` with `driver: bootloader` rehearses on the bootloader driver's code path).
  */
 let sessionDriver: DriverKind | undefined;
+/** The manifest's device id, when it names the part (a WB1x's SWD operator leaves the versions elsewhere). */
+let sessionDeviceId: number | undefined;
 let saidBootloaderCaveat = false;
 
 export interface Resolved {
@@ -142,6 +144,7 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
   // The application's sha256 lets the runner verify its re-flash by read-back (resolveTarget stays pure).
   if (target.application?.file) target.application = { ...target.application, fileSha256: await sha256OfFile(target.application.file) };
   const device = m.device && m.device !== 'detect' ? deviceFromName(m.device) : undefined;
+  sessionDeviceId = device?.deviceId;
   const manifestDir = path.dirname(loaded.file);
   const { images, problems } = await collectImages({
     dir: imagesDirOf(m, loaded.file),
@@ -159,14 +162,15 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
  * and a target no image can reach (exit 3, at the manifest's line and column).
  */
 export function assertReadyBeforeBoard(s: Resolved): void {
-  if (s.imageProblems.length) throw new CliError(`image problems (nothing was touched; the board was not read):\n  ${s.imageProblems.join('\n  ')}`, EXIT.INVALID_INPUT);
+  if (s.imageProblems.length) throw new CliError(`image problems (nothing was touched; the board was not read):\n  ${s.imageProblems.join('\n  ')}`, EXIT.INVALID_INPUT, '`copro identify <file>` says what each file is; remove or replace the files named above');
   if (s.offline.length) {
     const shown = path.relative(process.cwd(), s.loaded.file) || s.loaded.file;
     const lines = s.offline.map((r) => {
       const pos = s.loaded.locate(r.pointer);
       return `${shown}:${pos.line}:${pos.column}: refused (${r.code}): ${r.message}\n  remedy: ${r.remedy}`;
     });
-    throw new CliError(`the manifest's target cannot be reached with the images at hand:\n${lines.join('\n')}\ncopro: nothing was done (the board was not read).`, EXIT.REFUSED);
+    const how = s.offline.every((r) => r.code === 'NO_USB_DFU') ? `over ${s.port}` : 'with the images at hand';
+    throw new CliError(`the manifest's target cannot be reached ${how}:\n${lines.join('\n')}\nnothing was done (the board was not read).`, EXIT.REFUSED);
   }
 }
 
@@ -207,7 +211,7 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
       saidBootloaderCaveat = true;
       const { DFU_UNCERTAINTIES } = await import('../drivers/bootloader/index.js');
       const what = transportOf(o.port, false) === 'usb' ? DFU_UNCERTAINTIES : ['the FUS commands over USART (AN3155 special commands 0x50/0x51) are confirmed by one source only'];
-      process.stderr.write(`copro: bootloader driver${o.simulated ? ' (virtual device)' : ''}: unconfirmed by the sources: ${what.join('; ')}. Every request and reply is recorded in ${logFile}; a run on a real board settles it.\n`);
+      process.stderr.write(`copro: warning: bootloader driver${o.simulated ? ' (virtual device)' : ''}: unconfirmed by the sources: ${what.join('; ')}. Every request and reply is recorded in ${logFile}; a run on a real board settles it.\n`);
     }
     try {
       // The bootloader driver does not take an access level: the rule is put around it.
@@ -232,6 +236,7 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
     logFile,
     allowStandInImages: process.env.COPRO_ALLOW_STANDIN_IMAGES === '1',
     access: o.access,
+    ...(sessionDeviceId !== undefined ? { deviceId: sessionDeviceId } : {}),
     ...(o.onChild ? { onChild: o.onChild } : {}),
   });
 }

@@ -82,6 +82,31 @@ export interface FwUpgradeOptions extends OperationOptions {
   firstInstall: boolean;
   /** `startstack=1` (default) starts the stack after install. */
   startStack: boolean;
+  /**
+   * Where the staging area starts: the application's end when the manifest gives it (`application.end`), else the
+   * image's own address. Before writing, the driver erases from there up to SFSA: FUS installs the first image
+   * footer it finds below SFSA, not the file just written, so a leftover image there would be installed instead
+   * (ST on community.st.com td-p/70166: "check if the flash sectors between the end of your app and SFSA option
+   * byte is erased before download").
+   */
+  stagingStart?: number;
+}
+
+/**
+ * The pages to erase before staging an image: from `stagingStart` (rounded up to a page, never above the image)
+ * up to SFSA, as at most two ranges that leave out the image's own pages (the download erases those itself).
+ * Pure; `sfsa` is the page number SFSA holds.
+ */
+export function stagingErase(o: { stagingStart: number | undefined; address: number; size: number; sfsa: number; pageSize: number; flashBase: number }): { pages: number; ranges: [number, number][] } {
+  const pageOf = (a: number) => Math.floor((a - o.flashBase) / o.pageSize);
+  const from = Math.ceil((Math.min(o.stagingStart ?? o.address, o.address) - o.flashBase) / o.pageSize);
+  const imageFirst = pageOf(o.address);
+  const imageLast = pageOf(o.address + Math.max(1, o.size) - 1);
+  const ranges: [number, number][] = [];
+  if (imageFirst - 1 >= from) ranges.push([from, Math.min(imageFirst - 1, o.sfsa - 1)]);
+  if (o.sfsa - 1 >= imageLast + 1) ranges.push([Math.max(imageLast + 1, from), o.sfsa - 1]);
+  const valid = ranges.filter(([a, b]) => b >= a);
+  return { pages: valid.reduce((n, [a, b]) => n + b - a + 1, 0), ranges: valid };
 }
 
 /**

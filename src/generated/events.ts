@@ -12,7 +12,8 @@ export type CoproEvent = {
     | 'step-finished'
     | 'step-failed'
     | 'board-finished'
-    | 'run-finished';
+    | 'run-finished'
+    | 'error';
   /**
    * ISO 8601.
    */
@@ -116,5 +117,19 @@ export type CoproEvent = {
         failed: number;
       };
       durationMs: number;
+    }
+  | {
+      type?: 'error';
+      kind: 'board-failed' | 'refused' | 'invalid-input' | 'environment' | 'not-confirmed' | 'internal' | 'interrupted';
+      exitCode: number;
+      message: string;
+      issues?: {
+        file: string;
+        line: number;
+        column: number;
+        message: string;
+        remedy?: string;
+      }[];
+      remedy?: string;
     }
 );

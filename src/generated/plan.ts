@@ -1,7 +1,7 @@
 /* Generated from schemas/plan.schema.json by scripts/gen-schema-types.mjs. Do not edit: edit the schema and run npm run gen:types. */
 
 /**
- * The ordered steps that take a board from its current state to a manifest's target, or the refusal that says why not. Printed by `copro plan --json`.
+ * The ordered steps that take a board from its current state to a manifest's target, or the refusal that says why not. Printed by `copro plan --json` as `boards[i].plan` (schemas/cli-output.schema.json).
  */
 export interface Plan {
   schemaVersion: 1;

@@ -67,10 +67,10 @@ function formatIssue(i: ManifestIssue, severity?: 'warning'): string {
   return `${i.file}:${i.line}:${i.column}: ${severity ? `${severity}: ` : ''}${i.message}`;
 }
 
-/** `file:line:col: message` lines (and `  hint: ...` lines), like a compiler; warnings say `warning:`. */
+/** `file:line:col: message` lines (and `  remedy: ...` lines, copro's one remedy word), like a compiler; warnings say `warning:`. */
 export function formatManifestIssues(issues: readonly ManifestIssue[], severity: 'error' | 'warning' = 'error'): string {
   return issues
-    .map((i) => formatIssue(i, severity === 'warning' ? 'warning' : undefined) + (i.hint ? `\n  hint: ${i.hint}` : ''))
+    .map((i) => formatIssue(i, severity === 'warning' ? 'warning' : undefined) + (i.hint ? `\n  remedy: ${i.hint}` : ''))
     .join('\n');
 }
 

@@ -5,7 +5,7 @@
 import semver from 'semver';
 import { deviceByKey, devicesMatching, type Device } from '../domain/devices.js';
 import { hex, parseHex } from '../domain/hex.js';
-import { SAFEBOOT_SBRV } from '../domain/fus.js';
+import { isSafebootForDeviceId } from '../domain/families.js';
 import type { BoardState } from '../generated/board-state.js';
 import type { Ctx } from './model.js';
 import { refuse } from './refusals.js';
@@ -50,7 +50,8 @@ export function resolveDevice(state: BoardState, target: Target): Device {
 export function checkBoardHealth(ctx: Ctx): void {
   const { state } = ctx;
   const ob = state.optionBytes;
-  const inSafeboot = state.cpu2 === 'safeboot' || (ob !== 'unknown' && parseHex(ob.sfsa) === 0 && parseHex(ob.sbrv) === SAFEBOOT_SBRV);
+  // SFSA = 0 with SBRV 0x3FC00 (ST wiki); 0x3FC00 is a WB5x value: on a WB1x SFSA = 0 alone (community m-p/580319).
+  const inSafeboot = state.cpu2 === 'safeboot' || (ob !== 'unknown' && isSafebootForDeviceId(parseHex(state.device.deviceId), parseHex(ob.sfsa) ?? -1, parseHex(ob.sbrv) ?? -1));
   if (inSafeboot) {
     const obText = ob === 'unknown' ? '' : ` (SFSA=${ob.sfsa}, SBRV=${ob.sbrv}${ob.ese !== undefined ? `, ESE=${ob.ese}` : ''})`;
     refuse(

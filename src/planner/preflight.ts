@@ -5,6 +5,7 @@
  */
 import semver from 'semver';
 import type { Family } from '../domain/devices.js';
+import { hasUsbDfu } from '../domain/families.js';
 import { loadCatalog } from '../images/catalog-core.js';
 import type { AvailableImage } from '../images/types.js';
 import type { RefusalCode } from './refusals.js';
@@ -41,6 +42,17 @@ function existingFusVersions(family: Family | undefined): string[] {
 export function checkTargetOffline(input: OfflineInput): OfflineRefusal[] {
   const { target, family, release } = input;
   const out: OfflineRefusal[] = [];
+  if (family !== undefined && target.transport === 'usb' && !hasUsbDfu(family)) {
+    // AN2606: the STM32WB10xx/15xx system bootloader offers USART1, SPI1 and I2C1; the part has no USB peripheral, so
+    // no DFU device ever appears (STM32CubeWB's WB1x procedures use ST-LINK). Refused before any tool or board is touched.
+    out.push({
+      code: 'NO_USB_DFU',
+      pointer: '/connection/port',
+      message: `an ${family} part has no USB: its ROM bootloader offers no DFU device (only USART, SPI and I2C), so it cannot be reached over USB DFU; the board was not touched`,
+      remedy: 'Set connection.port to swd (ST-LINK, STM32CubeProgrammer) or to the serial port of the UART bootloader (/dev/ttyACM0, COM3).',
+    });
+    return out;
+  }
   const usable = input.images.filter((i) => usableImage(i, input.simulated) && (family === undefined || i.identity.families.includes(family)));
   const where = `${family ?? 'any STM32WB family'}${release ? ` in images.release ${release}` : ''}`;
 

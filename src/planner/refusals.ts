@@ -24,7 +24,8 @@ export type RefusalCode =
   | 'TARGET_INVALID'
   | 'TOOL_TOO_OLD'
   | 'SWD_APPLICATION_LOSS'
-  | 'STACK_TOO_BIG';
+  | 'STACK_TOO_BIG'
+  | 'NO_USB_DFU';
 
 export function refusal(code: RefusalCode, message: string, remedy: string, source: string): Refusal {
   return { code, message, remedy, source };

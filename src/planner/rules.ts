@@ -313,7 +313,7 @@ export const RESTORE_OPTION_BYTES = {
 export const SWD_FUS_OPERATOR = {
   id: 'swd-fus-operator-clobbers-application',
   warning: "Over SWD, STM32CubeProgrammer's FUS operator is written at 0x08000000 (sectors 0-1; 0-3 on WB1x): the application there is overwritten.",
-  source: 'STM32CubeProgrammer CLI, UM2237; public field reports (0x495_FUS_Operator.bin at 0x08000000',
+  source: 'STM32CubeProgrammer CLI, UM2237; public field reports (0x495_FUS_Operator.bin, 0x494_ on a WB1x, at 0x08000000',
 } as const;
 
 export const RDP_LEVEL0 = {

@@ -16,10 +16,11 @@ import { acquireBoardLock, BoardLockedError, type BoardLock } from './lock.js';
 import { stamp, type EventSink } from './events.js';
 import { swdReadWouldDestroyApplication } from './swd-guard.js';
 import { runStep, FLASH_ONLY_STEPS } from './execute.js';
-import { checkStepImage, preflight } from './preflight.js';
+import { preflight, privateVerifiedCopy } from './preflight.js';
 import { recoverAfterSwdFailure, describeRecovery, type SwdRecovery } from './swd-recovery.js';
 import { fusDamageDiagnosis, fusDamageFrom, powerLossAdvice } from './power-loss.js';
 import { memoryFile, recallBoard, rememberBoard } from './board-memory.js';
+import { deviceByKey, isDeviceKey } from '../domain/devices.js';
 
 export type PlanFn = (input: { state: BoardState; target: Target; images: readonly AvailableImage[] }) => Plan;
 
@@ -83,12 +84,21 @@ interface Prepared {
   t0: number;
 }
 
-function describeStack(s: BoardState): string {
+/**
+ * The stack as read back. A value copro did not read is never shown as read: in FUS mode FUS does not report the
+ * stack's type (STM32CubeWB release notes, AN5185), so it says so and names the type it expected instead.
+ */
+export function describeStack(s: BoardState, expectedType?: string): string {
   if (s.stack.status === 'none') return 'none';
   if (s.stack.status === 'unknown') return 'unknown';
   const known = s.stack.type && s.stack.type !== 'unknown';
-  const facts = [known ? '' : 'type not reported by FUS', s.stack.running === true ? 'running' : s.stack.running === false ? 'not running' : ''].filter(Boolean);
+  const facts = [known ? '' : `type not reported by FUS${expectedType ? `: expected ${expectedType}` : ''}`, s.stack.running === true ? 'running' : s.stack.running === false ? 'not running' : ''].filter(Boolean);
   return `${known ? `${s.stack.type} ` : ''}${s.stack.version ?? 'unknown'}${facts.length ? ` (${facts.join(', ')})` : ''}`;
+}
+
+/** The stack type the manifest asks for, if it names one. */
+function wantedType(t: Target): string | undefined {
+  return t.stack !== undefined && t.stack !== 'none' ? t.stack.type : undefined;
 }
 
 async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
@@ -134,7 +144,7 @@ function finish(p: Prepared, o: ApplyOptions, r: Omit<BoardResult, 'serial' | 'n
       result: result.result,
       durationMs: result.durationMs,
       ...(uid64 ? { uid64 } : {}),
-      ...(s ? { fus: s.fus.version, stack: describeStack(s) } : {}),
+      ...(s ? { fus: s.fus.version, stack: describeStack(s, wantedType(o.target)) } : {}),
       ...(result.error ? { error: result.error } : {}),
       ...(result.logFile ? { logFile: result.logFile } : {}),
       ...(result.notVerifiable?.length ? { notVerifiable: result.notVerifiable } : {}),
@@ -151,6 +161,8 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
   const notVerifiable: string[] = [];
   let lastFull = p.state;
   let latest: BoardState | undefined;
+  // The device the plan was made for (the manifest's, else the board's own key).
+  const device = isDeviceKey(plan.device) ? deviceByKey(plan.device) : undefined;
   const tasks: ListrTask[] = plan.steps.map((step) => ({
     title: `${step.n}. ${step.title}`,
     task: async (_ctx, task) => {
@@ -164,7 +176,9 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
         driver,
         signal: o.signal,
         applicationFile: o.applicationFile,
-        checkImage: checkStepImage,
+        verifiedImage: privateVerifiedCopy,
+        ...(o.target.application?.end !== undefined ? { applicationEnd: o.target.application.end } : {}),
+        ...(device ? { device } : {}),
         lastFullState: lastFull,
         onProgress: (pr) => {
           task.output = [pr.phase, pr.percent !== undefined ? `${Math.round(pr.percent)}%` : '', pr.fusState ?? '', pr.message ?? ''].filter(Boolean).join(' ');
@@ -178,12 +192,15 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
         latest = s;
         if (outcome.verification === 'not-verifiable') {
           notVerifiable.push(step.title);
-          o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: {}, verification: 'not-verifiable', unverifiable: outcome.unverifiable ?? 'no read-out', observed: { fus: s.fus.version, fusState: s.fus.state, fusError: s.fus.error, cpu2: s.cpu2, stack: describeStack(s) } }));
+          o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: {}, verification: 'not-verifiable', unverifiable: outcome.unverifiable ?? 'no read-out', observed: { fus: s.fus.version, fusState: s.fus.state, fusError: s.fus.error, cpu2: s.cpu2, stack: describeStack(s, step.expect.stackType ?? wantedType(o.target)) } }));
           task.title = `${step.n}. ${step.title}: done, not verifiable by read-back (${outcome.unverifiable ?? 'no read-out'}; the tool reported success)`;
           return;
         }
-        o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: { fus: s.fus.version, cpu2: s.cpu2, stack: describeStack(s) }, verification: 'read-back' }));
-        task.title = `${step.n}. ${step.title}: verified (FUS ${s.fus.version}, stack ${describeStack(s)})`;
+        const stack = describeStack(s, step.expect.stackType ?? wantedType(o.target));
+        // A stack install is verified by where FUS put the stack too (it installs the first footer below SFSA).
+        const at = step.kind === 'stack-install' && s.stack.installAddress ? s.stack.installAddress : undefined;
+        o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: { fus: s.fus.version, cpu2: s.cpu2, stack, ...(at ? { stackInstallAddress: at } : {}) }, verification: 'read-back' }));
+        task.title = `${step.n}. ${step.title}: verified (FUS ${s.fus.version}, stack ${stack}${at ? `, installed at ${at}` : ''})`;
         return;
       }
       const interrupted = outcome.error?.code === 'ABORTED' || o.signal.aborted;
@@ -224,8 +241,8 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
         throw new Error(msg);
       }
       task.title = notVerifiable.length
-        ? `Read back: FUS ${finalState.fus.version}, stack ${describeStack(finalState)}; done, not verifiable by read-back: ${notVerifiable.join(', ')}`
-        : `Verified: FUS ${finalState.fus.version}, stack ${describeStack(finalState)}`;
+        ? `Read back: FUS ${finalState.fus.version}, stack ${describeStack(finalState, wantedType(o.target))}; done, not verifiable by read-back: ${notVerifiable.join(', ')}`
+        : `Verified: FUS ${finalState.fus.version}, stack ${describeStack(finalState, wantedType(o.target))}`;
       out.result = finish(p, o, { result: 'provisioned', plan, finalState, notes, notVerifiable });
     },
   });

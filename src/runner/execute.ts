@@ -8,8 +8,9 @@ import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Step } from '../planner/types.js';
 import { parseHex } from '../domain/hex.js';
-import { ImageCheckError } from './image-check.js';
-import { compareWithExpectation, formatMismatches, unverifiedFields, type Mismatch } from './verify.js';
+import { ImageCheckError, type VerifiedImage } from './image-check.js';
+import { compareWithExpectation, formatMismatches, installAddressUnread, installedImageMismatches, unverifiedFields, type Mismatch } from './verify.js';
+import type { Device } from '../domain/devices.js';
 
 export interface StepOutcome {
   ok: boolean;
@@ -70,10 +71,15 @@ export interface StepContext {
   /** Application file to re-flash (flash-application steps). */
   applicationFile?: string;
   /**
-   * Re-checks a step's image right before it is written and returns its path (throws ImageCheckError):
-   * `checkStepImage` from preflight.ts in Node (the file on disk), the dropped file's bytes in a page.
+   * Re-checks a step's image right before it is written (throws ImageCheckError) and gives exactly the checked
+   * bytes to write: `privateVerifiedCopy` from preflight.ts in Node (a private read-only copy), a copy of the
+   * dropped file's bytes in a browser page.
    */
-  checkImage: (step: Step) => Promise<string | undefined>;
+  verifiedImage: (step: Step) => Promise<VerifiedImage | undefined>;
+  /** Where the user's application ends (manifest `application.end`): the staging area is erased from there to SFSA. */
+  applicationEnd?: number;
+  /** The board's device (flash top, page size): where FUS must have put the stack the step wrote. */
+  device?: Device;
   now?: () => number;
 }
 
@@ -113,12 +119,18 @@ async function perform(step: Step, ctx: StepContext): Promise<OperationReport> {
     case 'fus-upgrade':
     case 'stack-install':
     case 'safeboot-install': {
-      // Re-check the bytes right before writing them (a file may change between plan and apply).
-      const path = await ctx.checkImage(step);
       const address = parseHex(step.address ?? '');
-      if (path === undefined || address === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image or address`);
-      // copro plans FW_DELETE as its own step, so CubeProgrammer's implicit delete is off (firstinstall=1).
-      return d.upgrade(imageOf(step, path), address, { ...opts, firstInstall: true, startStack: step.kind === 'stack-install' });
+      if (address === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image address`);
+      // Re-check the bytes right before writing them (a file may change between plan and apply), and hand the
+      // driver a private read-only copy of exactly those bytes: a swap after the check cannot reach the board.
+      const copy = await ctx.verifiedImage(step);
+      if (copy === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image`);
+      try {
+        // copro plans FW_DELETE as its own step, so CubeProgrammer's implicit delete is off (firstinstall=1).
+        return await d.upgrade(imageOf(step, copy.path), address, { ...opts, firstInstall: true, startStack: step.kind === 'stack-install', ...(ctx.applicationEnd !== undefined ? { stagingStart: ctx.applicationEnd } : {}) });
+      } finally {
+        await copy.dispose();
+      }
     }
     case 'start-stack':
       return d.startStack(opts);
@@ -178,6 +190,16 @@ export async function runStep(step: Step, ctx: StepContext): Promise<StepOutcome
     };
   }
   const mismatches = compareWithExpectation(step.expect, state);
+  // FUS installs the first image footer it finds below SFSA, not "the file you wrote" (community td-p/70166):
+  // the installed stack must start where the image copro wrote goes.
+  const misplaced = installedImageMismatches(step, state, ctx.device);
+  if (misplaced.length > 0) {
+    mismatches.push(...misplaced);
+    notes.push(
+      `FUS installed a stack starting at ${state.stack.installAddress}, not where the image copro wrote goes (${String(misplaced[0]!.expected)}): it found another image below SFSA first${ctx.applicationEnd === undefined ? ' (give application.end in the manifest, so copro erases the staging area from the end of the application)' : ''}`,
+    );
+  }
+  if (installAddressUnread(step, state)) notes.push('stack.installAddress could not be read back (option bytes unreadable): whether FUS installed the image copro wrote is checked by version only');
   const unverifiable = NOT_READ_BACK_STEPS.has(step.kind) ? unverifiableEffect(step, state) : undefined;
   if (unverifiable !== undefined) {
     // Irreversible and not readable: the tool's explicit success and FUS's state are all there is. A failure reply

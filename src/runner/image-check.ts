@@ -18,6 +18,12 @@ export class ImageCheckError extends Error {
   }
 }
 
+/** The checked bytes, where the driver reads them, until `dispose`. */
+export interface VerifiedImage {
+  path: string;
+  dispose: () => Promise<void>;
+}
+
 /** Lowercase hex sha256 of the bytes behind a path (throws when it cannot be read). */
 export type Sha256OfPath = (path: string) => Promise<string>;
 

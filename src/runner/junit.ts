@@ -49,11 +49,14 @@ export function junitFromEvents(events: readonly CoproEvent[], suiteName = 'copr
       case 'step-finished': {
         const ev = e as Ev<'step-finished'>;
         const notVerifiable = ev.verification === 'not-verifiable';
+        // The same words as the text output: a type FUS did not report is said so ("type not reported by FUS: expected ...").
+        const v = ev.verified as { fus?: string; stack?: string; stackInstallAddress?: string };
+        const readBack = v.fus !== undefined ? `verified by read-back: FUS ${v.fus}, stack ${v.stack ?? 'unknown'}${v.stackInstallAddress ? `, installed at ${v.stackInstallAddress}` : ''}` : undefined;
         b.cases.push({
           name: `step ${ev.step}: ${b.titles.get(ev.step) ?? ev.kind}`,
           seconds: ev.durationMs / 1000,
           verification: ev.verification ?? 'read-back',
-          ...(notVerifiable ? { out: `done, not verifiable by read-back: ${ev.unverifiable ?? 'no read-out'}; judged by the tool's explicit success and the FUS state afterwards` } : {}),
+          ...(notVerifiable ? { out: `done, not verifiable by read-back: ${ev.unverifiable ?? 'no read-out'}; judged by the tool's explicit success and the FUS state afterwards` } : readBack ? { out: readBack } : {}),
         });
         break;
       }
@@ -84,6 +87,7 @@ export function junitFromEvents(events: readonly CoproEvent[], suiteName = 'copr
         if (c.failure) return `${open}>\n      <failure message="${esc(c.failure.split('\n')[0] ?? '')}">${esc(c.failure)}</failure>\n    </testcase>`;
         if (c.skipped) return `${open}>\n      <skipped message="${esc(c.skipped)}"/>\n    </testcase>`;
         if (c.verification === 'not-verifiable') return `${open}>\n      <properties>\n        <property name="verification" value="not-verifiable"/>\n      </properties>\n      <system-out>${esc(c.out ?? '')}</system-out>\n    </testcase>`;
+        if (c.out) return `${open}>\n      <system-out>${esc(c.out)}</system-out>\n    </testcase>`;
         return `${open}/>`;
       })
       .join('\n');

@@ -5,6 +5,7 @@
  * start time differs is another process. Where /proc is missing (macOS, Windows) only the pid is checked.
  */
 import { readFileSync } from 'node:fs';
+import { pidExists } from '../node/pid.js';
 
 /** The start time of a process as an opaque string, or undefined where it cannot be read. */
 export function processStart(pid: number): string | undefined {
@@ -28,16 +29,6 @@ export interface ProcRef {
 export function procRef(pid: number): ProcRef {
   const start = processStart(pid);
   return start === undefined ? { pid } : { pid, start };
-}
-
-function pidExists(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** True while the recorded process lives: same pid and, where both are known, the same start time. */

@@ -5,11 +5,13 @@
  * and the run ends by re-planning from the last verified read: a board not at the target fails.
  */
 import type { Driver } from '../drivers/driver.js';
+import { deviceByKey } from '../domain/devices.js';
 import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Plan, Step, Target } from '../planner/types.js';
 import { stamp, type EventSink } from './events.js';
 import { FLASH_ONLY_STEPS, runStep } from './execute.js';
+import type { VerifiedImage } from './image-check.js';
 import { powerLossAdvice } from './power-loss.js';
 
 export type PlanFn = (input: { state: BoardState; target: Target; images: readonly AvailableImage[] }) => Plan;
@@ -35,8 +37,8 @@ export interface RunPlanOptions {
   planFn: PlanFn;
   emit: EventSink;
   signal: AbortSignal;
-  /** Re-checks a step's image right before writing it (sha256 against the plan); see runStep. */
-  checkImage: (step: Step) => Promise<string | undefined>;
+  /** Re-checks a step's image right before writing it (sha256 against the plan) and gives the checked bytes; see runStep. */
+  verifiedImage: (step: Step) => Promise<VerifiedImage | undefined>;
   applicationFile?: string;
 }
 
@@ -57,13 +59,18 @@ export async function runPlan(o: RunPlanOptions): Promise<RunPlanResult> {
   const notVerifiable: string[] = [];
   let lastFull = o.state;
   let latest: BoardState | undefined;
+  // Where FUS must have put a stack the step wrote (flash top, page size): as apply.ts.
+  const key = o.target.device ?? o.state.device.key;
+  const device = key && key !== 'unknown' ? deviceByKey(key) : undefined;
   for (const step of plan.steps) {
     if (o.signal.aborted) return { result: 'interrupted', error: 'interrupted before this step', errorCode: 'ABORTED', notes, notVerifiable };
     o.emit(stamp({ type: 'step-started', board, step: step.n, kind: step.kind, title: step.title }));
     const outcome = await runStep(step, {
       driver,
       signal: o.signal,
-      checkImage: o.checkImage,
+      verifiedImage: o.verifiedImage,
+      ...(o.target.application?.end !== undefined ? { applicationEnd: o.target.application.end } : {}),
+      ...(device ? { device } : {}),
       ...(o.applicationFile !== undefined ? { applicationFile: o.applicationFile } : {}),
       lastFullState: lastFull,
       onProgress: (pr) =>

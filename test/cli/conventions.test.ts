@@ -26,7 +26,7 @@ describe('internal errors', () => {
   it('say what happened and how to report it, with no stack trace', () => {
     const d = describeError(bug);
     expect(d.exitCode).toBe(70);
-    expect(d.text).toContain("copro: internal error: Cannot read properties of undefined (reading 'x')");
+    expect(d.text).toContain("copro: error: internal error: Cannot read properties of undefined (reading 'x')");
     expect(d.text).toContain(REPORT_BUG);
     expect(d.text).toContain('--debug');
     expect(d.text).not.toMatch(/\n\s+at /);

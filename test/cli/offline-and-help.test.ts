@@ -35,7 +35,7 @@ describe.concurrent('issue 7: offline plan from a saved state', () => {
     const gone = path.join(p.dir, 'no-sim-here');
     const r = await p.copro(['plan', manifest, '--state', 'snap.json', '--json', '--cubeprogrammer', path.join(p.dir, 'no-such-cli')], { env: { COPRO_SIM_DIR: gone } });
     expect(r.exitCode, r.all).toBe(0);
-    const plan = JSON.parse(r.stdout) as Plan;
+    const plan = (JSON.parse(r.stdout) as { boards: { plan: Plan }[] }).boards[0]!.plan;
     const validPlan = validatorFor('plan');
     expect(validPlan(plan), JSON.stringify(validPlan.errors)).toBe(true);
     expect(plan.from.fus).toBe('0.5.3');

@@ -86,7 +86,7 @@ describe.concurrent('issue 2: the quick start on the simulated board', () => {
 
     const json = await p.copro(['plan', manifest, '--simulate', '--json']);
     expect(json.exitCode, json.all).toBe(0);
-    const plan = JSON.parse(json.stdout) as Plan;
+    const plan = (JSON.parse(json.stdout) as { boards: { plan: Plan }[] }).boards[0]!.plan;
     const validate = validatorFor('plan');
     expect(validate(plan), JSON.stringify(validate.errors)).toBe(true);
     expect(plan.status).toBe('changes');

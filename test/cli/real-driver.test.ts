@@ -41,7 +41,8 @@ describe.concurrent('issue 7: the real driver through the fake STM32_Programmer_
     const transcript = (await Promise.all(logs.map((f) => readFile(path.join(logDir, f), 'utf8')))).join('\n');
     const upgrades = transcript.split('\n').filter((l) => l.includes('STM32_Programmer_CLI') && l.includes('-fwupgrade'));
     expect(upgrades).toHaveLength(3);
-    expect(upgrades[0]).toMatch(new RegExp(`-c port=usb1 sn=${serial} -fwupgrade \\S*stm32wb5x_FUS_fw_for_fus_0_5_3\\.bin 0x080EC000`));
+    // The staging area up to SFSA is erased in the same call (`-e [first last]`) before each download.
+    expect(upgrades[0]).toMatch(new RegExp(`-c port=usb1 sn=${serial} (-e "?\\[\\d+"? "?\\d+\\]"? )+-fwupgrade \\S*stm32wb5x_FUS_fw_for_fus_0_5_3\\.bin 0x080EC000`));
     expect(upgrades[1]).toMatch(/stm32wb5x_FUS_fw\.bin 0x080EE000/);
     expect(upgrades[2]).toMatch(/stm32wb5x_BLE_Stack_full_fw\.bin 0x080D0000/);
     expect(transcript).toMatch(/=== exit code \d+ after \d+ ms/);

@@ -80,6 +80,7 @@ describe('devicesCommand', () => {
   it('CubeProgrammer missing: environment exit code and the remedy', async () => {
     const r = await devicesCommand({ cubeprogrammer: '/nonexistent/STM32_Programmer_CLI' });
     expect(r.exitCode).toBe(5);
-    expect(r.output).toMatch(/not found at \/nonexistent/);
+    expect(r.output).toBe('');
+    expect(r.errors).toMatch(/^copro: error: .*not found at \/nonexistent/);
   });
 });

@@ -164,19 +164,28 @@ describe('operations', () => {
     const { d } = driver([{ match: '-fwdelete', stdout: usb(fixture('03c-usb-fwdelete-fus-not-idle.txt')), exitCode: 1 }]);
     expect(await d.deleteStack()).toMatchObject({ ok: false, error: 'FUS_NOT_RUNNING', exitCode: 1 });
   });
-  it('upgrade: exact argv (firstinstall / startstack as asked, -v), records the stack type for read-back', async () => {
+  it('upgrade: exact argv (staging area erased up to SFSA, firstinstall / startstack as asked, -v); the stack type is not recorded as if read', async () => {
     const file = imageFile(false);
     const { d, args } = driver([
+      { match: '-ob displ$', stdout: usb(obDispl({ sfsa: '0xF4', sbrv: '0x3D000' })) },
       { match: '-fwupgrade', stdout: usb(fixture('14e-usb-v2.3-stack-upgrade-success.txt').split('\n').slice(15).join('\n')) },
       { match: '-fusgetstate', stdout: usb('FUS state is FUS_IDLE\n\nFUS status is FUS_NO_ERROR\n' + FUS_RUNNING_TABLE('01020000', '01180003') + obDispl({ sfsa: '0xCE', sbrv: '0x33800' })) },
     ]);
     const r = await d.upgrade(image(file, 'stack', '1.24.0'), 0x080ce000, { firstInstall: true, startStack: false });
-    expect(args()).toEqual([PROBE, `-c port=usb1 -fwupgrade ${file} 0x080CE000 firstinstall=1 startstack=0 -v`]);
+    // SFSA read first (-ob displ), then the pages above the image up to SFSA erased in the same call (0xCF..0xF3).
+    expect(args()).toEqual([PROBE, '-c port=usb1 -ob displ', `-c port=usb1 -e [207 243] -fwupgrade ${file} 0x080CE000 firstinstall=1 startstack=0 -v`]);
     expect(r.ok).toBe(true);
-    expect((await d.readState()).stack.type).toBe('BLE_Stack_full');
+    // FUS mode does not report the type: what copro meant to install is not shown as read (FUS may have found a leftover).
+    expect((await d.readState()).stack.type).toBe('unknown');
+  });
+  it('upgrade: with the application end given, the pages from there to the image are erased too', async () => {
+    const file = imageFile(false);
+    const { d, args } = driver([{ match: '-ob displ$', stdout: usb(obDispl({ sfsa: '0xF4', sbrv: '0x3D000' })) }, { match: '-fwupgrade', stdout: usb('Firmware Upgrade Success\n') }]);
+    await d.upgrade(image(file, 'stack', '1.24.0'), 0x080ce000, { firstInstall: true, startStack: true, stagingStart: 0x08040000 });
+    expect(args().at(-1)).toBe(`-c port=usb1 -e [64 205] -e [207 243] -fwupgrade ${file} 0x080CE000 firstinstall=1 startstack=1 -v`);
   });
   it('upgrade: an Error line with exit code 0 is not ok (the runner re-reads)', async () => {
-    const { d } = driver([{ match: '-fwupgrade', stdout: usb('Error: FUS_STATE_ERR_UNKNOWN\n'), exitCode: 0 }, { match: '', stdout: usb('') }]);
+    const { d } = driver([{ match: '-ob displ$', stdout: usb(obDispl({ sfsa: '0xF4', sbrv: '0x3D000' })) }, { match: '-fwupgrade', stdout: usb('Error: FUS_STATE_ERR_UNKNOWN\n'), exitCode: 0 }, { match: '', stdout: usb('') }]);
     expect(await d.upgrade(image(imageFile(false), 'stack', '1.24.0'), 0x080ce000, { firstInstall: true, startStack: true })).toMatchObject({ ok: false, exitCode: 0, error: 'FUS_ERROR' });
   });
   it('upgrade: a stand-in image is refused before the CLI runs, unless allowed', async () => {
@@ -187,7 +196,7 @@ describe('operations', () => {
     expect(stub.calls()).toEqual([]);
     const declared = (await d.upgrade(image(imageFile(false), 'stack', '1.24.0', { origin: 'stand-in' }), 0x080ce000, { firstInstall: true, startStack: true }).catch((x: unknown) => x)) as DriverError;
     expect(declared.code).toBe('REFUSED');
-    const allowed = driver([{ match: '', stdout: usb('Firmware Upgrade Success\n') }], { allowStandInImages: true });
+    const allowed = driver([{ match: '-ob displ$', stdout: usb(obDispl({ sfsa: '0xF4', sbrv: '0x3D000' })) }, { match: '', stdout: usb('Firmware Upgrade Success\n') }], { allowStandInImages: true });
     expect((await allowed.d.upgrade(image(file, 'stack', '1.24.0'), 0x080ce000, { firstInstall: true, startStack: true })).ok).toBe(true);
   });
   it('startStack and startFus', async () => {
@@ -284,7 +293,7 @@ describe('reconnects after a reset', () => {
 
 describe('timeouts', () => {
   it('a hung -fwupgrade is killed after its own limit: TIMEOUT naming the log file', async () => {
-    const { d, stub } = driver([{ match: '-fwupgrade', stdout: usb('Firmware Upgrade process started ...\n'), sleepMs: -1 }, { match: '', stdout: usb('') }], { timeoutMs: { upgrade: 500 } });
+    const { d, stub } = driver([{ match: '-ob displ$', stdout: usb(obDispl({ sfsa: '0xF4', sbrv: '0x3D000' })) }, { match: '-fwupgrade', stdout: usb('Firmware Upgrade process started ...\n'), sleepMs: -1 }, { match: '', stdout: usb('') }], { timeoutMs: { upgrade: 500 } });
     const e = (await d.upgrade(image(imageFile(false), 'stack', '1.24.0'), 0x080ce000, { firstInstall: true, startStack: true }).catch((x: unknown) => x)) as DriverError;
     expect(e.code).toBe('TIMEOUT');
     expect(e.message).toContain(stub.logFile);

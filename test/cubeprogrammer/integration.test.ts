@@ -12,15 +12,13 @@ import { DriverError } from '../../src/drivers/driver.js';
 import { CubeProgrammerDriver } from '../../src/drivers/cubeprogrammer/driver.js';
 import * as sim from '../../src/drivers/simulator/index.js';
 import { collectImages } from '../../src/images/inventory.js';
-import { loadManifest, resolveTarget } from '../../src/manifest/index.js';
 import { plan } from '../../src/planner/index.js';
-import { applyBoards } from '../../src/runner/apply.js';
+import { applyOne, standInTarget } from '../support/apply-in-process.js';
 import type { Transport } from '../../src/drivers/driver.js';
 import type { Target } from '../../src/planner/types.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FAKE = path.join(ROOT, 'test/fake-cubeprogrammer/STM32_Programmer_CLI');
-const MANIFEST = path.join(ROOT, 'manifests/nucleo-wb55-ble.yaml');
 
 let dir: string;
 let serial: string;
@@ -44,24 +42,11 @@ async function arm(fault: string): Promise<void> {
 }
 
 async function rescue(transport: Transport, tweak: (t: Target) => Target = (t) => t) {
-  const loaded = await loadManifest(MANIFEST);
-  const target = tweak({ ...resolveTarget(loaded.manifest, { manifestDir: path.dirname(MANIFEST), transport, toolVersion: '2.20.0' }), allowStandIns: true });
-  const { images } = await collectImages({ standIns: true, release: 'v1.24.0', family: 'STM32WB5x', standInDir: path.join(dir, 'standins') });
+  const t = await standInTarget(dir, { transport, toolVersion: '2.20.0' });
+  const target = tweak(t.target);
   const events: string[] = [];
-  const results = await applyBoards([{ serial, open: async () => real({ port: transport === 'swd' ? 'swd' : 'usb1' }) }], {
-    target,
-    images,
-    plan,
-    dryRun: false,
-    concurrency: 1,
-    renderer: 'silent',
-    emit: (e) => events.push(e.type),
-    signal: new AbortController().signal,
-    lockDir: path.join(dir, 'locks'),
-    applicationFile: target.application?.file,
-    confirm: async () => true,
-  });
-  return { result: results[0]!, events, target, images };
+  const result = await applyOne(serial, async () => real({ port: transport === 'swd' ? 'swd' : 'usb1' }), { target, images: t.images, lockDir: path.join(dir, 'locks'), emit: (e) => events.push(e.type) });
+  return { result, events, target, images: t.images };
 }
 
 beforeEach(async () => {

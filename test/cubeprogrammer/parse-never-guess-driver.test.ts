@@ -12,14 +12,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DriverError } from '../../src/drivers/driver.js';
 import { CubeProgrammerDriver } from '../../src/drivers/cubeprogrammer/driver.js';
 import * as sim from '../../src/drivers/simulator/index.js';
-import { collectImages } from '../../src/images/inventory.js';
-import { loadManifest, resolveTarget } from '../../src/manifest/index.js';
-import { plan } from '../../src/planner/index.js';
-import { applyBoards } from '../../src/runner/apply.js';
+import { applyOne, standInTarget } from '../support/apply-in-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FAKE = path.join(ROOT, 'test/fake-cubeprogrammer/STM32_Programmer_CLI');
-const MANIFEST = path.join(ROOT, 'manifests/nucleo-wb55-ble.yaml');
 
 let dir: string;
 let serial: string;
@@ -64,23 +60,9 @@ describe('the real driver stops instead of guessing', () => {
     expect(e.message.match(/"0x20030024 : [0-9A-F ]+"/g)).toHaveLength(2);
 
     // Through the runner: the board is refused at the read, and FUS is never touched.
-    const loaded = await loadManifest(MANIFEST);
-    const target = { ...resolveTarget(loaded.manifest, { manifestDir: path.dirname(MANIFEST), transport: 'usb', toolVersion: '2.20.0' }), allowStandIns: true };
-    const { images } = await collectImages({ standIns: true, release: 'v1.24.0', family: 'STM32WB5x', standInDir: path.join(dir, 'standins') });
-    const [result] = await applyBoards([{ serial, open: async () => driver('stale-r32') }], {
-      target,
-      images,
-      plan,
-      dryRun: false,
-      concurrency: 1,
-      renderer: 'silent',
-      emit: () => undefined,
-      signal: new AbortController().signal,
-      lockDir: path.join(dir, 'locks'),
-      confirm: async () => true,
-    });
-    expect(result!.result).not.toBe('provisioned');
-    expect(result!.plan?.steps ?? []).toEqual([]);
+    const result = await applyOne(serial, async () => driver('stale-r32'), { ...(await standInTarget(dir, { toolVersion: '2.20.0' })), lockDir: path.join(dir, 'locks') });
+    expect(result.result).not.toBe('provisioned');
+    expect(result.plan?.steps ?? []).toEqual([]);
     const after = await sim.readSimulatedBoard(dir, serial);
     expect(after.fus.version).toBe('2.2.0');
     expect(readFileSync(path.join(dir, 'run.log'), 'utf8')).not.toMatch(/-fwupgrade|-fwdelete/);

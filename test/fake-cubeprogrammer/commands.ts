@@ -1,7 +1,7 @@
 /** One command of an invocation (`-r32`, `-fusgetstate`, `-startfus`, `-startwirelessstack`, ...); installs in install.ts, option bytes in option-bytes.ts. */
 import { modelledDuration } from '../../src/drivers/simulator/index.js';
 import type { Command } from './args.js';
-import { deleteStep, fwUpgrade, writeFile } from './install.js';
+import { deleteStep, eraseSectors, fwUpgrade, writeFile } from './install.js';
 import { obDisplay, obProgram } from './option-bytes.js';
 import { fusErrorText, type Session } from './session.js';
 import { crashNow, r32Rows } from './quirks.js';
@@ -96,7 +96,7 @@ export async function runCommand(x: Session, c: Command): Promise<void> {
       await writeFile(x, c.file, c.address, c.verify);
       return;
     case 'erase':
-      return x.fail('Error: Mass erase command is not available for WB devices...'); // cli-transcripts/08 (wording of the error line partly unknown)
+      return eraseSectors(x, c.what);
     case 'start':
       out.line('', 'Start operation achieved successfully'); // cli-transcripts/20 B
       return;

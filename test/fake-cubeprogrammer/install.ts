@@ -75,6 +75,31 @@ function programmingBlock(x: Session, name: string, size: number, address: numbe
   return modelledDuration(events.filter((e) => e.type === 'erase' || e.type === 'write'));
 }
 
+/**
+ * `-e [start end]` / `-e <codes>`: sector (page) erase, as the CLI help says (cli-transcripts/00); `-e all` and a
+ * bare `-e` are refused on WB (cli-transcripts/08). The lines are those of a download's erase (cli-transcripts/03,
+ * 14): the exact text a stand-alone sector erase prints is not in any public log (assumption).
+ */
+export async function eraseSectors(x: Session, what: string[]): Promise<void> {
+  const joined = what.join(' ').trim();
+  if (joined === '' || joined.toLowerCase() === 'all') x.fail('Error: Mass erase command is not available for WB devices...'); // cli-transcripts/08 (wording partly unknown)
+  const range = /^\[\s*(\d+)\s+(\d+)\s*\]$/.exec(joined);
+  const codes = range ? [Number(range[1]), Number(range[2])] : joined.split(/[\s,]+/).map(Number);
+  if (codes.some((n) => !Number.isInteger(n) || n < 0)) x.fail(`Error: Wrong erase command: ${joined}`); // unknown text
+  const first = Math.min(...codes);
+  const last = Math.max(...codes);
+  if (!range && last - first + 1 !== new Set(codes).size) x.fail(`Error: Wrong erase command: ${joined} (copro's fake erases contiguous codes only)`);
+  const d = deviceByKey(x.board.device.key);
+  const { outcome, events } = await x.exec({ op: 'erasePages', firstPage: first, lastPage: last });
+  const erase = events.find((e): e is Extract<SimEvent, { type: 'erase' }> => e.type === 'erase');
+  x.out.line('', 'Erasing memory corresponding to segment 0:', `Erasing internal memory sectors [${first} ${last}]`);
+  if (erase && (last - first + 1 <= 10 || erase.failedFromPage !== undefined)) {
+    const stop = erase.failedFromPage ?? last;
+    for (let p = first; p <= stop; p++) x.out.line(`erasing sector ${String(p).padStart(4, '0')} @: 0x${(d.flashBase + p * d.pageSize).toString(16).padStart(8, '0')} ${p === erase.failedFromPage ? 'failed' : 'done'}`);
+  }
+  if (!outcome.ok) x.fail('Error: failed to erase memory'); // cli-transcripts/05
+}
+
 export async function fwUpgrade(x: Session, c: Extract<Command, { kind: 'fwupgrade' }>): Promise<void> {
   const out = x.out;
   const s = x.style;

@@ -136,7 +136,7 @@ export class Session {
     let first = true;
     for (let i = 0; i < 6; i++) {
       const { outcome, events } = await this.exec({ op: 'getState' });
-      if (!outcome.ok) return;
+      if (!outcome.ok) return outcome.error === 'CONNECTION_LOST' ? this.lost() : undefined;
       if (!(await this.usbBack(events))) this.lost();
       const st = outcome.status!;
       if (st.state === 'FUS_IDLE' && first) return;
@@ -196,6 +196,7 @@ export class Session {
   failOutcome(o: SimOutcome): never {
     switch (o.error) {
       case 'STATE_NOT_RUNNING':
+      case 'FUS_BUSY':
         return this.fail('Error: Could not start service since FUS is not in IDLE state');
       case 'LOCKED_UP':
       case 'ERR_UNKNOWN':
@@ -203,6 +204,7 @@ export class Session {
       case 'NOT_POWERED':
       case 'POWER_LOSS':
       case 'TIMEOUT':
+      case 'CONNECTION_LOST':
         return this.lost();
       case 'UNSUPPORTED':
         // Field report P46 (v2.17, FUS 2.x over ST-LINK).

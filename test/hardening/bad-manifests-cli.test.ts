@@ -59,9 +59,9 @@ describe('copro apply on every bad manifest of the corpus', () => {
       const line = r.stderr.split('\n').find((l) => l.startsWith(`${shown}:${w.line}:${w.column}: `));
       expect(line, `no "${shown}:${w.line}:${w.column}: " line in:\n${r.stderr}`).toBeDefined();
       expect(line).toContain(w.message);
-      if (w.hint) expect(r.stderr.split('\n').filter((l) => l.startsWith('  hint: ')).join('\n')).toContain(w.hint);
+      if (w.hint) expect(r.stderr.split('\n').filter((l) => l.startsWith('  remedy: ')).join('\n')).toContain(w.hint);
     }
-    expect(r.stderr).toContain('copro: the manifest is invalid; nothing was done.');
+    expect(r.stderr).toContain('copro: error: the manifest is invalid; nothing was done.');
     expect(r.stdout).not.toMatch(/Board .*->|provisioned/);
     expect(await boardBytes(project.simDir)).toBe(before);
     // No state was created for a run that never started: no board lock, no transcript.

@@ -70,10 +70,8 @@ describe('power loss inside FW_UPGRADE / FW_DELETE with each outcome ST describe
   // Every step of both scenarios where FUS installs or deletes: rescue 1-2 (FUS updates), rescue 3 (stack
   // install), upgrade 1 (delete, then the FUS update), upgrade 2 (delete).
   const cases: FaultCase[] = [
-    // Known gap: through the simulator driver a damaged FUS reads as a FUS still busy, so the next apply tries
-    // the update again instead of refusing with FUS_DAMAGED (the real driver through the fake CLI diagnoses it:
-    // fault-injection-cli.test.ts). Tracked by the todo below until the simulator driver reads it like the CLI.
-    ...[STAGES.rescue1, STAGES.rescue2, STAGES.upgrade1].flatMap((stage) => OUTCOME_FAULTS.fusUpdate.filter((f) => !f.endsWith('/fus-damaged')).map((fault) => ({ stage, fault }))),
+    // fidelity: FUS-DAMAGED (every FUS update step: diagnosed with ST's support as the path, then refused, never retried)
+    ...[STAGES.rescue1, STAGES.rescue2, STAGES.upgrade1].flatMap((stage) => OUTCOME_FAULTS.fusUpdate.map((fault) => ({ stage, fault }))),
     ...OUTCOME_FAULTS.stackInstall.map((fault) => ({ stage: STAGES.rescue3, fault })),
     ...[STAGES.upgrade1, STAGES.upgrade2].flatMap((stage) => OUTCOME_FAULTS.delete.map((fault) => ({ stage, fault }))),
   ];
@@ -90,7 +88,6 @@ describe('power loss inside FW_UPGRADE / FW_DELETE with each outcome ST describe
     expect(results.map(outcomeViolation).filter(Boolean)).toEqual([]);
   }, 180_000);
 
-  it.todo('simulator driver: a FUS damaged by a power cut during its update is diagnosed (FUS_DAMAGED) and not retried, as through the CLI');
 });
 
 describe('a board that cannot be read is still reported', () => {

@@ -12,8 +12,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resetBoard, createSimulatorDriver } from '../../src/drivers/simulator/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { applyBoards } from '../../src/runner/apply.js';
-import { plan } from '../../src/planner/index.js';
+import { applyOne } from '../support/apply-in-process.js';
 import { loadManifest, resolveTarget } from '../../src/manifest/index.js';
 import { collectImages, lockEntryOf, writeLock, makeStandIn, identifyBytes, type AvailableImage } from '../../src/images/index.js';
 import { DriverError } from '../../src/drivers/driver.js';
@@ -272,15 +271,9 @@ describe('a file that changes between plan and apply', () => {
     const { images } = await collectImages({ release: 'v1.24.0', standIns: true, family: 'STM32WB5x', standInDir: path.join(p.root, '.copro', 'standins') });
     let planned: Plan | undefined;
     let swapped: { file: string; sha256: string } | undefined;
-    const results = await applyBoards([{ serial: SERIAL, open: async () => createSimulatorDriver({ dir: p.simDir, serial: SERIAL, transport: 'usb' }) }], {
+    const r = await applyOne(SERIAL, async () => createSimulatorDriver({ dir: p.simDir, serial: SERIAL, transport: 'usb' }), {
       target,
       images: images as AvailableImage[],
-      plan,
-      dryRun: false,
-      concurrency: 1,
-      renderer: 'silent',
-      emit: () => undefined,
-      signal: new AbortController().signal,
       lockDir: path.join(p.root, '.copro', 'locks'),
       // The person confirms; meanwhile something rewrites the first image on disk.
       confirm: async (plans) => {
@@ -292,7 +285,6 @@ describe('a file that changes between plan and apply', () => {
         return true;
       },
     });
-    const r = results[0]!;
     expect(r.result).toBe('failed');
     expect(r.errorCode).toBe('IMAGE_CHECK');
     expect(r.error).toContain(`${swapped!.file} changed since it was planned: expected sha256 ${planned!.steps[0]!.image!.sha256}, found ${swapped!.sha256}`);
@@ -320,7 +312,7 @@ describe('images.release bounds every image, before the board is read', () => {
     const m = await p.write('m.yaml', manifestText({ fus: 'latest', stack: 'none', images: 'images:\n  release: v1.23.0' }));
     const run = await runCli(['plan', m, '--simulate', '--no-color', '--json'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
     expect(run.code, run.stderr).toBe(EXIT.OK);
-    const planned = JSON.parse(run.stdout) as Plan;
+    const planned = (JSON.parse(run.stdout) as { boards: { plan: Plan }[] }).boards[0]!.plan;
     const fusSteps = planned.steps.filter((s) => s.kind === 'fus-upgrade');
     expect(fusSteps.map((s) => s.title)).toEqual(['Update FUS 0.5.3 -> 1.2.0', 'Update FUS 1.2.0 -> 2.1.0']);
     for (const s of fusSteps) expect(s.image!.releases).toContain('v1.23.0');
@@ -331,7 +323,7 @@ describe('images.release bounds every image, before the board is read', () => {
     const m = await p.write('m.yaml', manifestText({ fus: 'latest', stack: 'none', images: 'images:\n  release: v1.23.0\n  dir: binaries' }));
     const run = await runCli(['plan', m, '--simulate', '--no-color', '--json'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
     expect(run.code, run.stderr).toBe(EXIT.OK);
-    const planned = JSON.parse(run.stdout) as Plan;
+    const planned = (JSON.parse(run.stdout) as { boards: { plan: Plan }[] }).boards[0]!.plan;
     expect(planned.steps.map((s) => s.title)).not.toContain('Update FUS 1.2.0 -> 2.2.0');
     expect(planned.target.fus).toBe('2.1.0');
   });
@@ -434,7 +426,7 @@ describe('an image that is not ST\'s is used only where the manifest names it an
     await p.write('binaries/custom_BLE_Stack_full_fw.bin', unknownStack());
     const m = await p.write('m.yaml', manifestText({ stack: 'latest', images: 'images:\n  release: v1.24.0\n  dir: binaries' }));
     const run = await runCli(['plan', m, '--simulate', '--no-color', '--json'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir } });
-    const planned = JSON.parse(run.stdout) as Plan;
+    const planned = (JSON.parse(run.stdout) as { boards: { plan: Plan }[] }).boards[0]!.plan;
     expect(planned.steps.find((s) => s.kind === 'stack-install')!.image!.version).toBe('1.24.0');
   });
 

@@ -6,14 +6,15 @@
  * simulator driver), and the board's counters and content must be exactly what they were. On today's main
  * `plan` and `doctor` over SWD load the FUS operator, and over USB reset the chip twice when the stack runs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { apply, makeBoard, probeSerialFor, readSimulatedBoard, viewImage, writeSimulatedBoard, type BoardSpec } from '../../src/drivers/simulator/index.js';
 import type { SimBoard } from '../../src/generated/sim-board.js';
 import { loadCatalog, makeStandIn } from '../../src/images/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { essence, FAKE_CLI, makeProject, manifestText, type Project } from '../hardening/helpers.js';
+import { essence, FAKE_CLI, manifestText } from '../hardening/helpers.js';
+import { useInProcessCli } from '../support/in-process-cli.js';
 
 /** What reading may never move: every counter except connections and CLI processes. */
 function costCounters(b: SimBoard): Record<string, unknown> {
@@ -60,33 +61,12 @@ const TRANSPORTS = [
 
 const COMMANDS = ['plan', 'status', 'doctor'] as const;
 
-let project: Project;
+const cli = useInProcessCli('copro-free-reads-', (p) => ({ COPRO_SIM_DIR: p.simDir, COPRO_SIM_SPEED: '1000', COPRO_ALLOW_STANDIN_IMAGES: '1', COPRO_FAKE_CLI_VERSION: '2.20.0' }));
+const output = cli.output;
 let manifest: string;
-let cwd: string;
-const saved = { out: process.stdout.write, err: process.stderr.write };
-const env = { COPRO_SIM_DIR: process.env.COPRO_SIM_DIR, COPRO_SIM_SPEED: process.env.COPRO_SIM_SPEED, COPRO_ALLOW_STANDIN_IMAGES: process.env.COPRO_ALLOW_STANDIN_IMAGES, COPRO_FAKE_CLI_VERSION: process.env.COPRO_FAKE_CLI_VERSION };
-const output: string[] = [];
 
 beforeAll(async () => {
-  project = await makeProject('copro-free-reads-');
-  manifest = await project.write('copro.yaml', manifestText({ driver: 'cubeprogrammer' }));
-  cwd = process.cwd();
-  process.chdir(project.root);
-  Object.assign(process.env, { COPRO_SIM_DIR: project.simDir, COPRO_SIM_SPEED: '1000', COPRO_ALLOW_STANDIN_IMAGES: '1', COPRO_FAKE_CLI_VERSION: '2.20.0' });
-  const take = ((chunk: string | Uint8Array) => (output.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stdout.write = take;
-  process.stderr.write = take;
-});
-
-afterAll(async () => {
-  process.stdout.write = saved.out;
-  process.stderr.write = saved.err;
-  process.chdir(cwd);
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await project.cleanup();
+  manifest = await cli.project.write('copro.yaml', manifestText({ driver: 'cubeprogrammer' }));
 });
 
 async function board(i: number, s: State): Promise<SimBoard> {
@@ -94,7 +74,7 @@ async function board(i: number, s: State): Promise<SimBoard> {
   let b = makeBoard({ serial, ...s.spec });
   b = { ...b, device: { ...b.device, attachments: [...b.device.attachments, uart(i)] } };
   if (s.edit) b = s.edit(b);
-  await writeSimulatedBoard(project.simDir, b);
+  await writeSimulatedBoard(cli.project.simDir, b);
   return b;
 }
 
@@ -110,11 +90,11 @@ describe('plan, status and doctor without --full change nothing and cost nothing
           const via = driver === 'cubeprogrammer' ? ['--cubeprogrammer', FAKE_CLI, '--serial', t.sn(start.serial)] : ['--simulate', '--serial', start.serial];
           for (const cmd of COMMANDS) {
             const args = cmd === 'doctor' ? ['doctor', ...via, '--port', port] : [cmd, manifest, ...via, '--port', port];
-            const before = await readSimulatedBoard(project.simDir, start.serial);
+            const before = await readSimulatedBoard(cli.project.simDir, start.serial);
             const from = output.length;
             const code = await main(['node', 'copro', ...args]);
             runs++;
-            const after = await readSimulatedBoard(project.simDir, start.serial);
+            const after = await readSimulatedBoard(cli.project.simDir, start.serial);
             const where = `${s.name} / ${t.name} / copro ${cmd} (exit ${code}):\n${output.slice(from).join('').slice(-1500)}`;
             expect(code, where).not.toBe(EXIT.INTERNAL);
             expect(costCounters(after), where).toEqual(costCounters(before));
@@ -132,7 +112,7 @@ describe('plan, status and doctor without --full change nothing and cost nothing
         }),
       );
       expect(runs).toBe(STATES.length * TRANSPORTS.length * COMMANDS.length);
-      saved.out.call(process.stdout, `free reads (${driver}): ${runs} runs over ${STATES.length} board states, every counter and the board content unchanged\n`);
+      cli.say(`free reads (${driver}): ${runs} runs over ${STATES.length} board states, every counter and the board content unchanged\n`);
     }, 600_000);
   }
 
@@ -156,7 +136,7 @@ describe('plan, status and doctor without --full change nothing and cost nothing
     const from = output.length;
     const code = await main(['node', 'copro', 'status', manifest, '--cubeprogrammer', FAKE_CLI, '--serial', start.serial, '--port', 'usb1', '--json']);
     expect(code).toBe(EXIT.OK);
-    const state = JSON.parse(output.slice(from).join('')) as { cpu2: string; fus: { version: string }; stack: { version: string } };
+    const state = (JSON.parse(output.slice(from).join('')) as { boards: { state: { cpu2: string; fus: { version: string }; stack: { version: string } } }[] }).boards[0]!.state;
     expect(state.cpu2).toBe('fus');
     expect(state.fus.version).toBe('2.2.0');
     expect(state.stack.version).toBe('1.24.0');
@@ -166,7 +146,7 @@ describe('plan, status and doctor without --full change nothing and cost nothing
     const start = await board(22, STATES[1]!);
     const code = await main(['node', 'copro', 'status', manifest, '--cubeprogrammer', FAKE_CLI, '--serial', start.serial, '--port', 'usb1', '--full']);
     expect(code).toBe(EXIT.OK);
-    const after = await readSimulatedBoard(project.simDir, start.serial);
+    const after = await readSimulatedBoard(cli.project.simDir, start.serial);
     expect(after.counters.resets).toBeGreaterThan(start.counters.resets);
   }, 60_000);
 });
@@ -177,17 +157,17 @@ describe('drivers opened for free reads refuse every operation that changes the 
     const { CubeProgrammerDriver } = await import('../../src/drivers/cubeprogrammer/index.js');
     const start = await board(23, STATES[1]!);
     const drivers = [
-      await createSimulatorDriver({ dir: project.simDir, serial: start.serial, transport: 'usb', access: 'free' }),
+      await createSimulatorDriver({ dir: cli.project.simDir, serial: start.serial, transport: 'usb', access: 'free' }),
       new CubeProgrammerDriver({ executable: FAKE_CLI, port: 'usb1', serial: start.serial, access: 'free' }),
     ];
     for (const d of drivers) {
-      for (const op of [() => d.startFus(), () => d.deleteStack(), () => d.startStack(), () => d.writeOptionBytes({ nSWboot0: 1 }), () => d.flash(path.join(project.root, 'copro.yaml'), 0x08000000), () => d.activateAntiRollback()]) {
+      for (const op of [() => d.startFus(), () => d.deleteStack(), () => d.startStack(), () => d.writeOptionBytes({ nSWboot0: 1 }), () => d.flash(path.join(cli.project.root, 'copro.yaml'), 0x08000000), () => d.activateAntiRollback()]) {
         await expect(op()).rejects.toMatchObject({ code: 'REFUSED' });
       }
       // A full read asked of a free driver is narrowed to a free one.
       expect((await d.readState({ scope: 'full' })).fus.version).toBe('unknown');
     }
-    const after = await readSimulatedBoard(project.simDir, start.serial);
+    const after = await readSimulatedBoard(cli.project.simDir, start.serial);
     expect(costCounters(after)).toEqual(costCounters(start));
     expect(essence(after)).toEqual(essence(start));
   }, 60_000);

@@ -5,7 +5,7 @@
  * On today's main a failed activation is accepted ("provisioned and verified", exit 0) because there is nothing
  * to compare it with.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -13,46 +13,25 @@ import { resolveSession } from '../../src/cli/session.js';
 import { exitCodeOf } from '../../src/cli/commands/apply.js';
 import { createSimulatorDriver, makeBoard, readSimulatedBoard, writeSimulatedBoard } from '../../src/drivers/simulator/index.js';
 import type { Driver } from '../../src/drivers/driver.js';
-import { plan } from '../../src/planner/index.js';
-import { applyBoards } from '../../src/runner/apply.js';
+import { applyOne } from '../support/apply-in-process.js';
 import { EventLog } from '../../src/runner/events.js';
 import { junitFromEvents } from '../../src/runner/junit.js';
 import { validatorFor } from '../../src/schemas.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { makeProject, manifestText, type Project } from '../hardening/helpers.js';
+import { manifestText } from '../hardening/helpers.js';
+import { useInProcessCli } from '../support/in-process-cli.js';
 
-let project: Project;
+const cli = useInProcessCli('copro-not-verifiable-', (p) => ({ COPRO_SIM_DIR: p.simDir, COPRO_SIM_SPEED: '1000' }));
+const output = cli.output;
 let manifest: string;
-let cwd: string;
-const saved = { out: process.stdout.write, err: process.stderr.write };
-const envBefore = { COPRO_SIM_DIR: process.env.COPRO_SIM_DIR, COPRO_SIM_SPEED: process.env.COPRO_SIM_SPEED };
-const output: string[] = [];
 
 beforeAll(async () => {
-  project = await makeProject('copro-not-verifiable-');
-  manifest = await project.write('copro.yaml', manifestText({ driver: 'simulator' }).replace('antiRollback: false', 'antiRollback: true'));
-  cwd = process.cwd();
-  process.chdir(project.root);
-  Object.assign(process.env, { COPRO_SIM_DIR: project.simDir, COPRO_SIM_SPEED: '1000' });
-  const take = ((chunk: string | Uint8Array) => (output.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stdout.write = take;
-  process.stderr.write = take;
-});
-
-afterAll(async () => {
-  process.stdout.write = saved.out;
-  process.stderr.write = saved.err;
-  process.chdir(cwd);
-  for (const [k, v] of Object.entries(envBefore)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await project.cleanup();
+  manifest = await cli.project.write('copro.yaml', manifestText({ driver: 'simulator' }).replace('antiRollback: false', 'antiRollback: true'));
 });
 
 /** FUS 2.2.0, no stack: the plan installs the stack, then activates anti-rollback (irreversible). */
 async function freshBoard(serial: string): Promise<void> {
-  await writeSimulatedBoard(project.simDir, makeBoard({ serial, fusVersion: '2.2.0' }));
+  await writeSimulatedBoard(cli.project.simDir, makeBoard({ serial, fusVersion: '2.2.0' }));
 }
 
 type Ev = { type: string; board: string; [k: string]: unknown };
@@ -60,7 +39,7 @@ type Ev = { type: string; board: string; [k: string]: unknown };
 describe('anti-rollback over USB DFU (no read-out)', () => {
   it('a success is "done, not verifiable by read-back" in events (schema-valid), JUnit and text; never "verified"', async () => {
     await freshBoard('NV01');
-    const junit = path.join(project.root, 'nv01.xml');
+    const junit = path.join(cli.project.root, 'nv01.xml');
     let from = output.length;
     const code = await main(['node', 'copro', 'apply', manifest, '--port', 'usb1', '--serial', 'NV01', '--yes', '--json', '--junit', junit]);
     expect(code, output.slice(from).join('')).toBe(EXIT.OK);
@@ -76,7 +55,7 @@ describe('anti-rollback over USB DFU (no read-out)', () => {
     expect(xml).toMatch(/<testcase [^>]*name="step \d+: Activate anti-rollback"[^/]*>\s*<properties>\s*<property name="verification" value="not-verifiable"\/>/);
     expect(xml).toContain('done, not verifiable by read-back');
     // The board really has it (the simulator knows what the chip does not tell).
-    expect((await readSimulatedBoard(project.simDir, 'NV01')).antiRollback.state).toBe('active');
+    expect((await readSimulatedBoard(cli.project.simDir, 'NV01')).antiRollback.state).toBe('active');
 
     await freshBoard('NV02');
     from = output.length;
@@ -92,21 +71,18 @@ describe('anti-rollback over USB DFU (no read-out)', () => {
     await freshBoard('NV03');
     const s = await resolveSession(manifest, { port: 'usb1' });
     const log = new EventLog();
-    const results = await applyBoards(
-      [
-        {
-          serial: 'NV03',
-          open: async (): Promise<Driver> => {
-            const d = await createSimulatorDriver({ dir: project.simDir, serial: 'NV03', transport: 'usb', speed: 1000 });
-            // FUS answers the activation with an error (as FUS_ACTIVATE_ANTIROLLBACK may): nothing changes on the chip.
-            return Object.assign(Object.create(Object.getPrototypeOf(d) as object) as Driver, d, {
-              activateAntiRollback: async () => ({ ok: false, error: 'FUS_ERROR' as const, messages: ['FUS state is FUS_ERROR', 'FUS status is FUS_STATE_ERR_UNKNOWN', 'Error: Antirollback activation failed'] }),
-            });
-          },
-        },
-      ],
-      { target: s.target, images: s.images, plan, dryRun: false, concurrency: 1, renderer: 'silent', emit: log.sink, signal: new AbortController().signal, lockDir: path.join(project.simDir, '.locks'), confirm: async () => true },
+    const result = await applyOne(
+      'NV03',
+      async (): Promise<Driver> => {
+        const d = await createSimulatorDriver({ dir: cli.project.simDir, serial: 'NV03', transport: 'usb', speed: 1000 });
+        // FUS answers the activation with an error (as FUS_ACTIVATE_ANTIROLLBACK may): nothing changes on the chip.
+        return Object.assign(Object.create(Object.getPrototypeOf(d) as object) as Driver, d, {
+          activateAntiRollback: async () => ({ ok: false, error: 'FUS_ERROR' as const, messages: ['FUS state is FUS_ERROR', 'FUS status is FUS_STATE_ERR_UNKNOWN', 'Error: Antirollback activation failed'] }),
+        });
+      },
+      { target: s.target, images: s.images, emit: log.sink, lockDir: path.join(cli.project.simDir, '.locks') },
     );
+    const results = [result];
     expect(results[0]).toMatchObject({ result: 'failed' });
     expect(results[0]!.error).toMatch(/Activate anti-rollback\) failed: the tool reported FUS_ERROR/);
     expect(exitCodeOf(results, false)).toBe(EXIT.BOARD_FAILED);
@@ -114,6 +90,6 @@ describe('anti-rollback over USB DFU (no read-out)', () => {
     expect(failed).toMatchObject({ kind: 'anti-rollback' });
     expect(log.events.some((e) => e.type === 'step-finished' && (e as Ev).kind === 'anti-rollback')).toBe(false);
     expect(junitFromEvents(log.events)).toMatch(/name="step \d+: Activate anti-rollback"[^>]*>\s*<failure/);
-    expect((await readSimulatedBoard(project.simDir, 'NV03')).antiRollback.state).toBe('inactive');
+    expect((await readSimulatedBoard(cli.project.simDir, 'NV03')).antiRollback.state).toBe('inactive');
   }, 120_000);
 });

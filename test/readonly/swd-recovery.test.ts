@@ -18,8 +18,8 @@ import { resolveSession, openDriver } from '../../src/cli/session.js';
 import { armFault, describeFault, makeBoard, parseFault, probeSerialFor, readSimulatedBoard, writeSimulatedBoard } from '../../src/drivers/simulator/index.js';
 import type { Driver } from '../../src/drivers/driver.js';
 import type { SimBoard } from '../../src/generated/sim-board.js';
-import { plan } from '../../src/planner/index.js';
-import { applyBoards, type BoardResult } from '../../src/runner/apply.js';
+import type { BoardResult } from '../../src/runner/apply.js';
+import { applyOne } from '../support/apply-in-process.js';
 import { EventLog } from '../../src/runner/events.js';
 import { FAKE_CLI, REPO, makeProject, type Project } from '../hardening/helpers.js';
 
@@ -105,22 +105,17 @@ async function runApply(kind: Kind, serial: string, op: string, fault: string | 
   const simulated = kind === 'simulator';
   const s = await resolveSession(manifest, simulated ? { simulate: true } : { cubeprogrammer: FAKE_CLI });
   const boardSerial = simulated ? serial : probeSerialFor(serial);
-  const [r] = await applyBoards(
-    [
-      {
-        serial: boardSerial,
-        open: async () =>
-          arming(
-            await openDriver({ simulated, serial: simulated ? serial : boardSerial, port: 'swd', transport: 'swd', cubeprogrammer: FAKE_CLI, mode: 'UR', timeoutSeconds: 60, logDir: path.join(project.root, '.copro', 'logs'), access: 'full' }),
-            serial,
-            op,
-            fault,
-          ),
-      },
-    ],
-    { target: s.target, images: s.images, plan, dryRun: false, concurrency: 1, renderer: 'silent', emit: log.sink, signal: new AbortController().signal, lockDir: path.join(project.simDir, '.locks'), applicationFile: s.target.application?.file, confirm: async () => true },
+  return applyOne(
+    boardSerial,
+    async () =>
+      arming(
+        await openDriver({ simulated, serial: simulated ? serial : boardSerial, port: 'swd', transport: 'swd', cubeprogrammer: FAKE_CLI, mode: 'UR', timeoutSeconds: 60, logDir: path.join(project.root, '.copro', 'logs'), access: 'full' }),
+        serial,
+        op,
+        fault,
+      ),
+    { target: s.target, images: s.images, emit: log.sink, lockDir: path.join(project.simDir, '.locks') },
   );
-  return r!;
 }
 
 interface CaseResult {

@@ -110,7 +110,8 @@ describe('SimulatorDriver', () => {
     const dir = tempDir();
     await writeSimulatedBoard(dir, armFault(makeBoard({ serial: 'U1', fusVersion: '1.2.0', stack: { type: 'BLE_Stack_full', version: '1.13.0' } }), parseFault('usb-gone')));
     const d = await createSimulatorDriver({ dir, serial: 'U1', transport: 'usb' });
-    expect((await d.startFus()).ok).toBe(true); // two GET_STATE reset the chip... and USB never returns
+    // Two GET_STATE reset the chip... and USB never returns: the host lost the device (not "FUS is running").
+    expect(await d.startFus()).toMatchObject({ ok: false, error: 'DISCONNECTED' });
     const err = await d.readState().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DriverError);
     expect(err).toMatchObject({ code: 'NO_TARGET' });

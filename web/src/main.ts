@@ -227,7 +227,7 @@ async function connect(): Promise<void> {
     if (!bus) return;
     page.bus = bus;
     page.serial = bus.serial ?? (simulate ? 'simulated' : undefined);
-    page.driver = openDriver(bus, page.collected?.bytes ?? new Map());
+    page.driver = openDriver(bus, () => page.collected?.bytes ?? new Map());
     setStatus('Reading the board (FUS is started to read its version: the board resets twice)…');
     if (!page.target || !page.collected) {
       const state = await page.driver.readState();

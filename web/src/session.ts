@@ -12,7 +12,7 @@ import type { AvailableImage } from '../../src/images/types.js';
 import { plan as makePlan } from '../../src/planner/plan.js';
 import type { Plan, Step, Target } from '../../src/planner/types.js';
 import { stamp, type CoproEvent, type EventSink } from '../../src/runner/events.js';
-import { checkStepImageWith, ImageCheckError } from '../../src/runner/image-check.js';
+import { checkStepImageWith, ImageCheckError, type VerifiedImage } from '../../src/runner/image-check.js';
 import { describeStack, runPlan, type RunPlanResult } from '../../src/runner/run-plan.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 
@@ -27,12 +27,13 @@ export interface Bus {
   label: string;
 }
 
-export function openDriver(bus: Bus, bytes: ReadonlyMap<string, Uint8Array>, trace?: (line: string) => void): BootloaderDriver {
+/** `bytes`: the files the page has now (dropped, stand-ins, checked copies), by path. */
+export function openDriver(bus: Bus, bytes: () => ReadonlyMap<string, Uint8Array>, trace?: (line: string) => void): BootloaderDriver {
   return new BootloaderDriver({
     openLink: () => DfuLink.open(bus.usb, { ...(bus.serial ? { serial: bus.serial } : {}), clock: bus.clock }),
     clock: bus.clock,
     readFile: async (path) => {
-      const b = bytes.get(path);
+      const b = bytes().get(path);
       if (!b) throw new Error(`${path}: not among the files dropped on the page`);
       return b;
     },
@@ -54,7 +55,8 @@ export interface RunInput {
   serial: string;
   target: Target;
   images: readonly AvailableImage[];
-  bytes: ReadonlyMap<string, Uint8Array>;
+  /** The dropped files' bytes by path; checked copies are added while a step writes them. */
+  bytes: Map<string, Uint8Array>;
   manifestName: string;
   label: string;
   emit: EventSink;
@@ -130,7 +132,19 @@ export async function applyRun(o: RunInput): Promise<RunOutcome> {
   if (irreversible.length > 0 && !(await o.confirm(irreversible))) {
     return finished({ result: 'planned', plan, state, error: 'not confirmed: nothing was changed', errorCode: 'NOT_CONFIRMED', exitCode: EXIT.NOT_CONFIRMED }, facts(state));
   }
-  const run = await runPlan({ board, driver: o.driver, plan, state, target: o.target, images: o.images, planFn: makePlan, emit: o.emit, signal: o.signal, checkImage: check });
+  // The bytes checked are the bytes written: a private copy of exactly what was hashed, gone after the step.
+  let copies = 0;
+  const verifiedImage = async (step: Step): Promise<VerifiedImage | undefined> => {
+    const path = await check(step);
+    if (path === undefined) return undefined;
+    const checked = o.bytes.get(path)!.slice();
+    const actual = await webCryptoSha256(checked);
+    if (actual !== step.image!.sha256) throw new ImageCheckError(`step ${step.n}: ${path} changed while it was checked: expected sha256 ${step.image!.sha256}, found ${actual}. Nothing was written to the board.`, step.n, step.image!.sha256, actual);
+    const copy = `/verified/${++copies}/${path.replace(/^.*\//, '')}`;
+    o.bytes.set(copy, checked);
+    return { path: copy, dispose: async () => void o.bytes.delete(copy) };
+  };
+  const run = await runPlan({ board, driver: o.driver, plan, state, target: o.target, images: o.images, planFn: makePlan, emit: o.emit, signal: o.signal, verifiedImage });
   const exitCode = run.result === 'provisioned' ? EXIT.OK : run.result === 'interrupted' ? EXIT.INTERRUPTED : EXIT.BOARD_FAILED;
   return finished({ result: run.result, plan, state: run.finalState ?? state, ...(run.error ? { error: run.error } : {}), ...(run.errorCode ? { errorCode: run.errorCode } : {}), exitCode, run }, facts(run.finalState));
 }

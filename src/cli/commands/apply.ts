@@ -75,7 +75,8 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
           const note = await checkPlansAgainstLock(path.join(path.dirname(s.loaded.file), 'copro.lock'), plans, s.images, { update: opts.updateLock === true, dryRun: opts.dryRun === true });
           if (note) out(note);
         },
-        log: out,
+        // Notes about the run (a lock waited for or taken over), not its result: stderr.
+        log: (line) => process.stderr.write(`copro: ${line}\n`),
         memoryDir: path.join(stateDir(), 'boards'),
         showPlan: (serial, p) => {
           if (opts.json) return;
@@ -90,7 +91,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
             return true;
           }
           if (!process.stdin.isTTY) {
-            process.stderr.write(`copro: these steps cannot be undone:\n${irreversible.join('\n')}\ncopro: no terminal to ask: re-run with --yes to confirm\n`);
+            process.stderr.write(`copro: error: these steps cannot be undone, and there is no terminal to ask:\n${irreversible.join('\n')}\n  remedy: re-run with --yes to confirm them\n`);
             return false;
           }
           const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -116,7 +117,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
     await writeFile(tmp, junitFromEvents(log.events));
     await rename(tmp, opts.junit);
   }
-  if (!opts.json) out(summarize(results, Date.now() - started));
+  if (!opts.json) out(summarize(results, Date.now() - started, s.target.stack !== undefined && s.target.stack !== 'none' ? s.target.stack.type : undefined));
   return code;
 }
 
@@ -133,10 +134,11 @@ export function exitCodeOf(results: readonly BoardResult[], interrupted: boolean
   return EXIT.OK;
 }
 
-function summarize(results: readonly BoardResult[], ms: number): string {
+function summarize(results: readonly BoardResult[], ms: number, expectedType?: string): string {
   const lines = results.map((r) => {
     const st = r.finalState;
-    const type = st?.stack.type && st.stack.type !== 'unknown' ? st.stack.type : 'type not reported by FUS';
+    // A type copro did not read is never shown as read: FUS mode does not report it.
+    const type = st?.stack.type && st.stack.type !== 'unknown' ? st.stack.type : `type not reported by FUS${expectedType ? `: expected ${expectedType}` : ''}`;
     const where = st ? `FUS ${st.fus.version}, stack ${st.stack.status === 'installed' ? `${st.stack.version} (${type})` : st.stack.status}, UID ${st.device.uid64}` : '';
     const what: Record<BoardResult['result'], string> = {
       provisioned: r.notVerifiable?.length ? `provisioned; read back as planned except what has no read-out: ${r.notVerifiable.join(', ')} (done, not verifiable by read-back)` : 'provisioned and verified',

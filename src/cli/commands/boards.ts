@@ -12,5 +12,6 @@ export async function boardsCommand(opts: { simulate?: boolean; json?: boolean; 
   const { devicesCommand } = await import('./devices.js');
   const r = await devicesCommand(opts);
   process.stdout.write(r.output);
+  if (r.errors) process.stderr.write(r.errors);
   return r.exitCode;
 }

@@ -82,7 +82,7 @@ complete -F _${name}_complete ${name}
 
 export function completionCommand(shell: string, program: Command): number {
   if (!(SHELLS as readonly string[]).includes(shell)) {
-    throw new CliError(`unknown shell ${JSON.stringify(shell)}: choose one of ${SHELLS.join(', ')}`, EXIT.INVALID_INPUT);
+    throw new CliError(`unknown shell ${JSON.stringify(shell)}`, EXIT.INVALID_INPUT, `choose one of ${SHELLS.join(', ')}`);
   }
   process.stdout.write(completionScript(shell as Shell, program));
   return EXIT.OK;

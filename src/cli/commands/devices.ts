@@ -5,6 +5,8 @@
 import { DriverError, type AttachedBoard } from '../../drivers/driver.js';
 import { listAttached, type AttachedListing, type ListOptions } from '../../drivers/cubeprogrammer/index.js';
 import { EXIT } from '../exit-codes.js';
+import { oneLineSummary } from '../json-output.js';
+import type { CliErrorInfo, ErrorOutput } from '../../generated/cli-output.js';
 
 export interface DevicesOptions {
   cubeprogrammer?: string;
@@ -32,7 +34,7 @@ async function ownListing(): Promise<{ boards: AttachedBoard[]; note?: string }>
   return notes.length ? { boards, note: notes.join('; ') } : { boards };
 }
 
-export async function devicesCommand(opts: DevicesOptions): Promise<{ output: string; exitCode: number }> {
+export async function devicesCommand(opts: DevicesOptions): Promise<{ output: string; errors?: string; exitCode: number }> {
   let listing: AttachedListing;
   const own = opts.list ? { boards: [] as AttachedBoard[] } : await ownListing();
   try {
@@ -47,8 +49,10 @@ export async function devicesCommand(opts: DevicesOptions): Promise<{ output: st
       return { output: lines.join('\n') + '\n', exitCode: EXIT.OK };
     }
     const remedy = e instanceof DriverError ? e.details.remedy : undefined;
-    if (opts.json) return { output: JSON.stringify({ error: { code: e instanceof DriverError ? e.code : err.name, message: err.message, remedy } }, null, 2) + '\n', exitCode: EXIT.ENVIRONMENT };
-    return { output: `copro devices: ${err.message}${remedy ? `\n  fix: ${remedy}` : ''}\n`, exitCode: EXIT.ENVIRONMENT };
+    // The error goes to stderr; with --json, stdout holds it as JSON too (schemas/cli-output.schema.json).
+    const info: CliErrorInfo = { kind: 'environment', exitCode: EXIT.ENVIRONMENT, message: err.message, ...(remedy ? { remedy } : {}) };
+    if (opts.json) return { output: JSON.stringify({ schemaVersion: 1, command: 'devices', error: info } satisfies ErrorOutput, null, 2) + '\n', errors: oneLineSummary(info), exitCode: EXIT.ENVIRONMENT };
+    return { output: '', errors: `copro: error: ${err.message}\n${remedy ? `  remedy: ${remedy}\n` : ''}`, exitCode: EXIT.ENVIRONMENT };
   }
   if (own.note) listing.notes.push(own.note);
   const seen = new Set(listing.boards.filter((b) => b.transport === 'usb' || b.transport === 'uart').map((b) => `${b.transport}:${b.serial}`));

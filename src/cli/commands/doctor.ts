@@ -6,6 +6,8 @@ import path from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { BoardState } from '../../generated/board-state.js';
 import { EXIT } from '../exit-codes.js';
+import { isSafebootForDeviceId } from '../../domain/families.js';
+import { parseHex } from '../../domain/hex.js';
 import { openDriver, stateDir, transportOf, simulatorDir, readManifest } from '../session.js';
 import { recallBoard, memoryFile } from '../../runner/board-memory.js';
 import { fusDamageDiagnosis, ST_SUPPORT } from '../../runner/power-loss.js';
@@ -21,7 +23,8 @@ export interface Finding {
 export function diagnoseBoard(s: BoardState): Finding[] {
   const f: Finding[] = [];
   const ob = s.optionBytes;
-  if (s.cpu2 === 'safeboot' || (ob !== 'unknown' && ((ob.sfsa === '0x00' && ob.sbrv === '0x3FC00') || ob.sbrv === '0x3FFFF'))) {
+  const safebootOb = ob !== 'unknown' && isSafebootForDeviceId(parseHex(s.device.deviceId), parseHex(ob.sfsa) ?? -1, parseHex(ob.sbrv) ?? -1);
+  if (s.cpu2 === 'safeboot' || safebootOb || (ob !== 'unknown' && ob.sbrv === '0x3FFFF')) {
     // ST wiki / community: "SFSA = 0x00 and SBRV = 0x3FC00 ... due to option byte corruption, or to supply voltage
     // or level stability ... hardware forces the boot to Safeboot"; SBRV 0x3FFFF "is pointing on the safeboot".
     const values = ob === 'unknown' ? '' : ` (SFSA ${ob.sfsa}, SBRV ${ob.sbrv}, ESE ${ob.ese ?? 'unknown'})`;
@@ -102,6 +105,6 @@ export async function doctorCommand(manifestFile: string | undefined, opts: { si
     findings.push({ check: 'board', status: 'fail', detail: `cannot read the board: ${(e as Error).message}`, fix: 'check the cable, BOOT0 (USB DFU needs the ROM bootloader), or pass --port/--serial (copro devices)' });
   }
   const mark = { ok: 'ok  ', info: 'note', warn: 'WARN', fail: 'FAIL' } as const;
-  for (const f of findings) process.stdout.write(`${mark[f.status]} ${f.check}: ${f.detail}${f.fix ? `\n     fix: ${f.fix}` : ''}\n`);
+  for (const f of findings) process.stdout.write(`${mark[f.status]} ${f.check}: ${f.detail}${f.fix ? `\n     remedy: ${f.fix}` : ''}\n`);
   return findings.some((f) => f.status === 'fail') ? EXIT.ENVIRONMENT : EXIT.OK;
 }

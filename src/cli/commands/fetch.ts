@@ -71,7 +71,7 @@ export async function fetchCommand(manifestFile: string | undefined, opts: Fetch
     try {
       manifest = await readManifestFile(file);
     } catch (e) {
-      if (e instanceof ManifestError) return { output: '', errors: `${formatManifestIssues(e.issues)}\ncopro: the manifest is invalid; nothing was done.\n`, exitCode: EXIT.INVALID_INPUT };
+      if (e instanceof ManifestError) return { output: '', errors: `${formatManifestIssues(e.issues)}\ncopro: error: the manifest is invalid; nothing was done.\n`, exitCode: EXIT.INVALID_INPUT };
       return { output: '', errors: `copro: error: ${(e as Error).message}\n`, exitCode: EXIT.INVALID_INPUT };
     }
   } else if (!opts.release || (manifestFile !== undefined && manifestFile !== 'copro.yaml')) {
@@ -104,6 +104,6 @@ export async function fetchCommand(manifestFile: string | undefined, opts: Fetch
   }
   const lines = results.map((r) => `${r.status === 'present' ? 'present   ' : r.status === 'resumed' ? 'resumed   ' : 'downloaded'} ${path.relative(process.cwd(), r.path) || r.path}  sha256 ${r.sha256.slice(0, 16)}…`);
   lines.push(`${results.length} of ${records.length} image(s) in ${destDir}${failure ? '' : ', all sha256 verified'}`);
-  const errors = failure ? `copro: error: ${failure.message}\n  ${failure.code === 'SHA256_MISMATCH' ? 'the server sent other bytes than ST published: check the mirror or proxy' : 'check the network, or HTTPS_PROXY / NO_PROXY; run copro fetch again to resume'}\n` : undefined;
+  const errors = failure ? `copro: error: ${failure.message}\n  remedy: ${failure.code === 'SHA256_MISMATCH' ? 'the server sent other bytes than ST published: check the mirror or proxy' : 'check the network, or HTTPS_PROXY / NO_PROXY; run copro fetch again to resume'}\n` : undefined;
   return { output: lines.join('\n') + '\n', ...(errors ? { errors } : {}), exitCode };
 }

@@ -12,6 +12,8 @@ import { EXIT } from '../exit-codes.js';
 import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, type CommonOptions, lockDir, lockObserver } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { useColor } from '../output.js';
+import { writeJson } from '../json-output.js';
+import type { PlanOutput } from '../../generated/cli-output.js';
 
 export interface PlanOptions extends CommonOptions {
   state?: string;
@@ -42,7 +44,8 @@ export async function planCommand(manifestFile: string, opts: PlanOptions): Prom
   }
   const plans = states.map(({ serial, state }) => ({ serial, state, plan: plan({ state, target: s.target, images: s.images }) }));
   if (opts.json) {
-    process.stdout.write(JSON.stringify(plans.length === 1 ? plans[0]!.plan : plans.map((p) => ({ board: p.serial, ...p.plan })), null, 2) + '\n');
+    // One shape whatever the board count (schemas/cli-output.schema.json).
+    writeJson({ schemaVersion: 1, command: 'plan', boards: plans.map((p) => ({ board: p.serial, plan: p.plan })) } satisfies PlanOutput);
   } else {
     for (const p of plans) {
       if (plans.length > 1) process.stdout.write(`\n== board ${p.serial} ==\n`);

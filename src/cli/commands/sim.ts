@@ -1,16 +1,26 @@
 /** `copro sim reset|show`: the simulated boards in .copro/sim/. */
 import { readSnapshot } from '../../drivers/snapshot.js';
+import { deviceFromName } from '../../domain/devices.js';
 import { EXIT } from '../exit-codes.js';
 import { simulatorDir, CliError } from '../session.js';
 
-export async function simResetCommand(opts: { state?: string; serial?: string; count?: number }): Promise<number> {
+export async function simResetCommand(opts: { state?: string; serial?: string; count?: number; device?: string }): Promise<number> {
   const sim = await import('../../drivers/simulator/index.js');
   const dir = simulatorDir();
   const snapshot = opts.state ? await readSnapshot(opts.state) : undefined;
+  const device = opts.device === undefined ? undefined : deviceFromName(opts.device);
+  if (opts.device !== undefined && !device) throw new CliError(`--device ${opts.device}: not an STM32WB part copro knows (STM32WB55RG, STM32WB5MMG, STM32WB15CC, ...)`, EXIT.INVALID_INPUT);
+  if (device && snapshot) throw new CliError('--device and --state both describe the board: give one', EXIT.INVALID_INPUT);
   if (opts.count !== undefined) {
     if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > 64) throw new CliError('--count must be 1..64', EXIT.INVALID_INPUT);
-    const serials = await sim.resetFleet(dir, opts.count, snapshot);
+    const serials = await sim.resetFleet(dir, opts.count, snapshot, device?.key);
     process.stdout.write(`${serials.length} simulated boards in ${dir}: ${serials.join(', ')}\n`);
+    return EXIT.OK;
+  }
+  if (device && opts.count === undefined) {
+    const serial = await sim.resetBoard(dir, undefined, opts.serial, device.key);
+    const b = await sim.readSimulatedBoard(dir, serial);
+    process.stdout.write(`simulated board ${serial} reset to a new ${opts.device} (${device.key}): FUS ${b.fus.version}, no stack (${dir})\n`);
     return EXIT.OK;
   }
   const serial = await sim.resetBoard(dir, snapshot, opts.serial);
@@ -23,7 +33,7 @@ export async function simShowCommand(opts: { serial?: string }): Promise<number>
   const dir = simulatorDir();
   const boards = await sim.listSimulatedBoards(dir);
   const serial = opts.serial ?? boards[0];
-  if (!serial) throw new CliError(`no simulated board in ${dir}: run \`copro sim reset\``, EXIT.ENVIRONMENT);
+  if (!serial) throw new CliError(`no simulated board in ${dir}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
   process.stdout.write(JSON.stringify(await sim.readSimulatedBoard(dir, serial), null, 2) + '\n');
   return EXIT.OK;
 }
@@ -33,7 +43,7 @@ export async function simFaultCommand(spec: string, opts: { serial?: string; cle
   const sim = await import('../../drivers/simulator/index.js');
   const dir = simulatorDir();
   const serial = opts.serial ?? (await sim.listSimulatedBoards(dir))[0];
-  if (!serial) throw new CliError(`no simulated board in ${dir}: run \`copro sim reset\``, EXIT.ENVIRONMENT);
+  if (!serial) throw new CliError(`no simulated board in ${dir}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
   const board = await sim.readSimulatedBoard(dir, serial);
   if (opts.clear) {
     await sim.writeSimulatedBoard(dir, sim.disarmFaults(board));

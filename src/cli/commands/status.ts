@@ -8,6 +8,8 @@ import { acquireBoardLock } from '../../runner/lock.js';
 import { EXIT } from '../exit-codes.js';
 import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, transportOf, defaultManifestPath, type CommonOptions, lockDir } from '../session.js';
 import { selectBoards, type BoardRef } from '../boards.js';
+import { writeJson } from '../json-output.js';
+import type { StatusOutput } from '../../generated/cli-output.js';
 
 export interface StatusOptions extends CommonOptions {
   save?: string;
@@ -75,11 +77,16 @@ export async function statusCommand(manifestFile: string | undefined, opts: Stat
     }
   }
   if (opts.save) {
-    if (results.length !== 1) process.stderr.write('copro: --save writes the first board only\n');
+    if (results.length !== 1) process.stderr.write(`copro: warning: --save writes the first board only (${results[0]!.serial})\n`);
     await writeSnapshot(opts.save, results[0]!.state);
   }
   if (opts.json) {
-    process.stdout.write(JSON.stringify(results.length === 1 ? results[0]!.state : results, null, 2) + '\n');
+    // One shape whatever the board count (schemas/cli-output.schema.json).
+    writeJson({
+      schemaVersion: 1,
+      command: 'status',
+      boards: results.map((r) => ({ board: r.serial, state: r.state, ...(s ? { plan: plan({ state: r.state, target: s.target, images: s.images }) } : {}) })),
+    } satisfies StatusOutput);
     return EXIT.OK;
   }
   for (const r of results) {

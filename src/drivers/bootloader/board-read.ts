@@ -4,6 +4,7 @@
  */
 import type { BoardState } from '../../generated/board-state.js';
 import { devicesMatching } from '../../domain/devices.js';
+import { isSafebootForDeviceId } from '../../domain/families.js';
 import { fusStateName, fusErrorByCode } from '../../domain/fus.js';
 import { stackTypeByCode } from '../../domain/stack-types.js';
 import type { RawFusState } from './link.js';
@@ -68,13 +69,14 @@ export function boardStateOf(r: RawRead, readAt: string): BoardState {
     if (r.fus) {
       const st = fusStatusOf(r.fus);
       fus = { version: 'unknown', ...st };
-      if (st.error === 'STATE_NOT_RUNNING') cpu2 = ob !== 'unknown' && ob.sfsa === 0 && ob.sbrv === 0x3fc00 ? 'safeboot' : 'unknown';
+      if (st.error === 'STATE_NOT_RUNNING') cpu2 = ob !== 'unknown' && isSafebootForDeviceId(r.deviceId, ob.sfsa, ob.sbrv) ? 'safeboot' : 'unknown';
     }
     notes.push(t.kind === 'blank' ? 'the SRAM2A info table reads all zero (CPU2 in safeboot, locked up, or SRAM2A cleared by a reset)' : `the SRAM2A info table could not be read: ${t.why}`);
   }
-  if (ob !== 'unknown' && ob.sfsa === 0 && ob.sbrv === 0x3fc00) {
+  // SFSA = 0 with SBRV 0x3FC00 on WB5x (ST wiki); on a WB1x SFSA = 0 alone (its safeboot SBRV is in no public log).
+  if (ob !== 'unknown' && isSafebootForDeviceId(r.deviceId, ob.sfsa, ob.sbrv)) {
     cpu2 = 'safeboot';
-    notes.push('option bytes SFSA=0x00 SBRV=0x3FC00: CPU2 boots safeboot');
+    notes.push(`option bytes SFSA=0x00 SBRV=${hexOf(ob.sbrv, 5)}: CPU2 boots safeboot`);
   }
   notes.push(`anti-rollback has no read-out over the ${r.transport === 'usb' ? 'USB DFU' : 'UART'} bootloader`);
   return {

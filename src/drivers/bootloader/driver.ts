@@ -352,7 +352,7 @@ export class BootloaderDriver implements Driver {
   }
 
   /** Erases the staging area, writes the image, reads it back; sets `verifiedStage` only when the bytes match. */
-  private async stage(bytes: Uint8Array, sha: string, address: number, messages: string[], opts: OperationOptions): Promise<boolean> {
+  private async stage(bytes: Uint8Array, sha: string, address: number, messages: string[], opts: FwUpgradeOptions): Promise<boolean> {
     this.verifiedStage = undefined;
     const ob = await this.optionBytes();
     const l = await this.link();
@@ -363,7 +363,8 @@ export class BootloaderDriver implements Driver {
       messages.push(`Error: the image (${hexOf(address, 8)}..${hexOf(address + bytes.length, 8)}) reaches the secure area (SFSA ${hexOf(sfsaAddress, 8)})`);
       return false;
     }
-    const from = Math.min(this.o.applicationEnd ?? address, address);
+    // The runner passes the application's end (manifest `application.end`); without it, the image's address.
+    const from = Math.min(opts.stagingStart ?? this.o.applicationEnd ?? address, address);
     const first = Math.ceil((from - FLASH_BASE) / page);
     const pages: number[] = [];
     for (let p = first; p < ob.sfsa; p++) pages.push(p);

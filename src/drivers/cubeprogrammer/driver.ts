@@ -11,9 +11,10 @@ import { hasStandInMarker } from '../../images/standin.js';
 import type { AvailableImage } from '../../images/types.js';
 import type { BoardAccess, Driver, DriverInfo, FwUpgradeOptions, OperationOptions, OperationReport, OptionBytesWrite, Progress, ReadOptions } from '../driver.js';
 import { mustUpdateFusFirst } from '../early-fus.js';
-import { DriverError, assertMayChange, freeReadOfInfoTable, scopeFor, unknownNote, withoutFusFacts } from '../driver.js';
+import { DriverError, assertMayChange, freeReadOfInfoTable, scopeFor, stagingErase, unknownNote, withoutFusFacts } from '../driver.js';
 import { FUS_INFO_TABLE, FUS_INFO_VALID_KEY } from '../../domain/fus.js';
-import { wordAt } from './parse.js';
+import { FAMILIES, familyByDeviceId } from '../../domain/families.js';
+import { optionByte, wordAt } from './parse.js';
 import { createHash } from 'node:crypto';
 import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
 import { formatArgv, runCli, type InvokeResult, type ToolChildObserver } from './invoke.js';
@@ -61,6 +62,8 @@ export interface CubeProgrammerDriverOptions {
   env?: Record<string, string>;
   /** From the `--version` banner, when already known. */
   toolVersion?: string;
+  /** The device id the manifest's part has (0x494 for a WB1x): where the SWD operator's version words are read before any connection. */
+  deviceId?: number;
   reconnect?: Partial<ReconnectPolicy>;
   /** Told when each tool process starts and ends (the board lock records them). */
   onChild?: ToolChildObserver;
@@ -78,7 +81,6 @@ export class CubeProgrammerDriver implements Driver {
   private header: ConnectHeader | undefined;
   private connectedOnce = false;
   private lastFusVersion: string | undefined;
-  private installedStack: { version: string; type: string } | undefined;
   /** CPU2 was put in FUS on purpose (startFus): a read over SWD must not start the stack again behind the plan's back. */
   private fusStartedOnPurpose = false;
   private readonly reconnect: ReconnectPolicy;
@@ -113,9 +115,16 @@ export class CubeProgrammerDriver implements Driver {
     if (scope === 'flash') return this.readFlashOnly(opts);
     if (this.transport === 'swd') this.verifiedApplication = undefined; // this read loads the FUS operator
     // One GET_STATE does not switch CPU2 (two do: STM32CubeWB release notes and AN5185, reading versions, so the first call is non-invasive over USB/UART.
-    const versionRead = this.transport === 'swd' ? ['-r32', '0x20010010', '8'] : ['-r32', '0x20030024', '52'];
+    const swdAt = this.swdVersionAddress();
+    let versionRead = this.transport === 'swd' ? ['-r32', hex(swdAt), '8'] : ['-r32', '0x20030024', '52'];
     const uidRead = this.transport === 'swd' ? ['-r32', hex(UID64_ADDRESS), '8'] : [];
-    const first = await this.call('read', ['-fusgetstate', ...versionRead, ...uidRead, '-ob', 'displ'], opts);
+    let first = await this.call('read', ['-fusgetstate', ...versionRead, ...uidRead, '-ob', 'displ'], opts);
+    const connectedId = first.parsed.header?.deviceId;
+    if (this.transport === 'swd' && connectedId !== undefined && this.swdVersionAddress(connectedId) !== swdAt) {
+      // The board is of another family than assumed (a WB1x with `device: detect`): its operator's words are elsewhere.
+      versionRead = ['-r32', hex(this.swdVersionAddress(connectedId)), '8'];
+      first = await this.call('read', ['-fusgetstate', ...versionRead, ...uidRead, '-ob', 'displ'], opts);
+    }
     this.assertRomBootloader(first.parsed);
     this.assertUnderstood(first);
 
@@ -127,7 +136,7 @@ export class CubeProgrammerDriver implements Driver {
       const second = await this.call('startFus', ['-startfus', ...versionRead], opts);
       this.assertUnderstood(second);
       afterStartFus = second.parsed;
-      const peek = buildBoardState({ transport: this.transport, toolVersion: this.toolVersion, first: first.parsed, afterStartFus, restartedStack: false, knownStack: this.installedStack, probeSerial: null, readAt: new Date(0).toISOString() });
+      const peek = buildBoardState({ transport: this.transport, toolVersion: this.toolVersion, first: first.parsed, afterStartFus, restartedStack: false, probeSerial: null, readAt: new Date(0).toISOString() });
       if (restart && !mustUpdateFusFirst(peek)) {
         const third = await this.call('startStack', ['-startwirelessstack'], opts);
         restartedStack = third.parsed.errors.length === 0 && (third.parsed.successes.includes('start-ws') || finished(third.parsed, /startwirelessstack/i));
@@ -140,7 +149,6 @@ export class CubeProgrammerDriver implements Driver {
         first: first.parsed,
         afterStartFus,
         restartedStack,
-        knownStack: this.installedStack,
         probeSerial: this.o.serial ?? this.header?.serial ?? null,
         readAt: (this.o.now?.() ?? new Date()).toISOString(),
       });
@@ -173,6 +181,7 @@ export class CubeProgrammerDriver implements Driver {
     assertMayChange(this.o.access ?? 'full', 'deleting the stack');
     await this.refuseIap(opts);
     this.refuseFus2OverOldSwd('FW_DELETE', this.lastFusVersion);
+    this.sfsa = undefined; // FW_DELETE moves SFSA up
     const { inv, parsed } = await this.call('delete', ['-fwdelete'], opts);
     // `Warning: FUS_STATE_IMG_NOT_FOUND, Flash already empty !` is not a failure: there was nothing to delete (STM32CubeWB release notes, upgrade procedure).
     const alreadyEmpty = parsed.warnings.some((w) => /IMG_NOT_FOUND.*already empty/i.test(w));
@@ -187,13 +196,38 @@ export class CubeProgrammerDriver implements Driver {
     const target = image.identity.kind === 'fus' ? image.identity.version : undefined;
     this.refuseFus2OverOldSwd(image.identity.kind === 'fus' ? 'FUS upgrade' : 'install', this.lastFusVersion, target);
     if (opts.startStack) this.fusStartedOnPurpose = false; // startstack=1: the stack is meant to run afterwards
-    const { inv, parsed } = await this.call('upgrade', fwUpgradeArgs(file, address, opts), opts);
-    const report = reportFrom(parsed, inv.exitCode, parsed.successes.includes('fw-upgrade'), this.operatorMessages());
-    if (report.ok && image.identity.kind === 'stack' && image.identity.stackType) {
-      // Recorded so a later read-back in FUS mode can name the type (it is not readable there).
-      this.installedStack = { version: image.identity.version, type: image.identity.stackType };
-    }
+    const erase = await this.stagingEraseArgs(image.identity.size, address, opts);
+    this.sfsa = undefined;
+    const { inv, parsed } = await this.call('upgrade', [...erase.args, ...fwUpgradeArgs(file, address, opts)], opts);
+    const report = reportFrom(parsed, inv.exitCode, parsed.successes.includes('fw-upgrade'), [...erase.messages, ...this.operatorMessages()]);
+    // The stack's type is not recorded from what was meant to be installed: FUS does not report it, and a type
+    // copro did not read is never shown as read (FUS may have installed a leftover image instead).
     return report;
+  }
+
+  /** SFSA (a page number) as the last `-ob displ` of this driver showed it; cleared by anything that may move it. */
+  private sfsa: number | undefined;
+
+  /**
+   * `-e [first last]` (sector codes = pages, CLI help) over the staging area outside the image's own pages (the
+   * download erases those), from the application's end (or the image's address) up to SFSA: FUS installs the
+   * first image footer it finds below SFSA, not the file just written (ST, community td-p/70166: "check if the
+   * flash sectors between the end of your app and SFSA option byte is erased before download").
+   */
+  private async stagingEraseArgs(size: number, address: number, opts: FwUpgradeOptions): Promise<{ args: string[]; messages: string[] }> {
+    if (this.sfsa === undefined) {
+      // Over SWD hot-plug: connecting under reset here would restart what the plan just stopped.
+      await this.call('read', ['-ob', 'displ'], opts, this.transport === 'swd' ? { mode: 'HOTPLUG' } : {});
+    }
+    const sfsa = this.sfsa;
+    if (sfsa === undefined) throw new DriverError('TOOL_ERROR', 'SFSA was not in the -ob displ output: the staging area below it cannot be erased before the download, so nothing was written', this.o.logFile ? { logFile: this.o.logFile } : {});
+    const pageSize = this.header?.deviceId === 0x494 ? 0x800 : 0x1000;
+    const e = stagingErase({ stagingStart: opts.stagingStart, address, size, sfsa, pageSize, flashBase: 0x08000000 });
+    const from = Math.ceil((Math.min(opts.stagingStart ?? address, address) - 0x08000000) / pageSize);
+    return {
+      args: e.ranges.flatMap(([a, b]) => ['-e', `[${a}`, `${b}]`]),
+      messages: [`staging area ${hex(0x08000000 + from * pageSize)}..${hex(0x08000000 + sfsa * pageSize)} (SFSA): ${e.pages} page(s) outside the image erased before the download${opts.stagingStart === undefined ? ' (the manifest gives no application.end: erased from the image\'s address)' : ''}`],
+    };
   }
 
   async startStack(opts: OperationOptions = {}): Promise<OperationReport> {
@@ -209,6 +243,7 @@ export class CubeProgrammerDriver implements Driver {
     assertMayChange(this.o.access ?? 'full', 'writing option bytes');
     const args = optionBytesArgs(ob);
     if (args.length === 0) return { ok: true, messages: ['no option byte to write'] };
+    this.sfsa = undefined;
     const { inv, parsed } = await this.call('optionBytes', args, opts);
     const unchanged = parsed.warnings.some((w) => /Option Bytes are unchanged/i.test(w));
     return reportFrom(parsed, inv.exitCode, parsed.successes.includes('option-bytes') || unchanged);
@@ -254,7 +289,7 @@ export class CubeProgrammerDriver implements Driver {
     }
     const { parsed } = await this.call('read', ['-r32', hex(FUS_INFO_TABLE), '52', '-ob', 'displ'], opts);
     this.assertRomBootloader(parsed);
-    const state = buildBoardState({ transport: this.transport, toolVersion: this.toolVersion, first: parsed, knownStack: this.installedStack, probeSerial, readAt });
+    const state = buildBoardState({ transport: this.transport, toolVersion: this.toolVersion, first: parsed, probeSerial, readAt });
     const fusRunning = wordAt(parsed, FUS_INFO_TABLE) === FUS_INFO_VALID_KEY;
     const free = freeReadOfInfoTable(state, fusRunning);
     if (free.fus.version !== 'unknown') this.lastFusVersion = free.fus.version;
@@ -327,6 +362,15 @@ export class CubeProgrammerDriver implements Driver {
     if (parsed.header?.iap) throw iapError();
   }
 
+  /**
+   * Where CubeProgrammer's SWD FUS operator leaves the version words: 0x20010010 on WB5x/WB3x, 0x20002F10 on a WB1x
+   * (community m-p/89405), whose SRAM1 ends below 0x20010010. The family comes from the device id of the last
+   * connection, else from the manifest's device; with neither, WB5x (readState reads again if the header disagrees).
+   */
+  private swdVersionAddress(deviceId = this.header?.deviceId ?? this.o.deviceId): number {
+    return (familyByDeviceId(deviceId ?? 0x495) ?? FAMILIES.STM32WB5x).swdOperator.fusVersionAddress;
+  }
+
   private operatorMessages(): string[] {
     if (this.transport !== 'swd') return [];
     this.verifiedApplication = undefined; // the operator overwrote it
@@ -364,6 +408,8 @@ export class CubeProgrammerDriver implements Driver {
       const connected = parsed.header !== undefined && (parsed.header.deviceId !== undefined || parsed.header.iap);
       if (connected) {
         this.header = { ...this.header, ...parsed.header } as ConnectHeader;
+        const sfsa = optionByte(parsed.optionBytes, 'SFSA')?.value;
+        if (sfsa !== undefined) this.sfsa = sfsa;
         this.connectedOnce = true;
         for (const f of parsed.fusStates) progress(opts, { phase: phaseOf(kind), fusState: f.state, message: f.status });
         return { inv, parsed };

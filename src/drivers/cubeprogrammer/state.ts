@@ -8,7 +8,8 @@
  */
 import type { BoardState } from '../../generated/board-state.js';
 import { devicesMatching } from '../../domain/devices.js';
-import { FUS_INFO_TABLE, FUS_INFO_VALID_KEY, FUS_VERSION_ADDRESS_SWD, SAFEBOOT_SBRV, fusErrorByCliStatus } from '../../domain/fus.js';
+import { FUS_INFO_TABLE, FUS_INFO_VALID_KEY, fusErrorByCliStatus } from '../../domain/fus.js';
+import { FAMILIES, familyByDeviceId, isSafebootSignature } from '../../domain/families.js';
 import { hex } from '../../domain/hex.js';
 import { decodeVersionWord, versionString } from '../../domain/version.js';
 import type { CliResult, FusStatePair } from './parse.js';
@@ -26,8 +27,6 @@ export interface StateReading {
   afterStartFus?: CliResult;
   /** When the stack was running: did restarting it report success? */
   restartedStack?: boolean;
-  /** A stack type recorded when this driver installed the stack (the type is not readable in FUS mode). */
-  knownStack?: { version: string; type: string };
   probeSerial: string | null;
   readAt: string;
 }
@@ -53,7 +52,8 @@ export function buildBoardState(r: StateReading): BoardState {
   const firstPair = r.first.fusStates[r.first.fusStates.length - 1];
   const wasRunning = stackWasRunning(firstPair);
   const versions = r.afterStartFus ?? r.first;
-  const words = readVersionWords(r.transport, versions, notes);
+  const family = familyByDeviceId(header.deviceId) ?? FAMILIES.STM32WB5x;
+  const words = readVersionWords(r.transport, versions, notes, family.swdOperator);
 
   // Option bytes (`-ob displ`); the WB names are matched case-insensitively.
   const ob = r.first.optionBytes;
@@ -76,8 +76,8 @@ export function buildBoardState(r: StateReading): BoardState {
     const missing = ['RDP', 'SFSA', 'SBRV', 'nSWBOOT0', 'nBOOT0', 'nBOOT1'].filter((n) => obValue(n) === undefined);
     notes.push(`option bytes not fully read (${ob ? `missing ${missing.join(', ')}` : 'no -ob displ output'})`);
   }
-  // STM32CubeWB release notes and AN5185, reading versions: SFSA = 0 with SBRV 0x3FC00 = safeboot (corrupted option bytes.
-  const safeboot = sfsa === 0 && sbrv === SAFEBOOT_SBRV;
+  // SFSA = 0 with SBRV 0x3FC00 = safeboot (corrupted option bytes; ST wiki). 0x3FC00 is a WB5x value: on a WB1x SFSA = 0 alone.
+  const safeboot = sfsa !== undefined && sbrv !== undefined && isSafebootSignature(family.family, sfsa, sbrv);
 
   // FUS state as the first (non-invasive) FUS_GET_STATE reported it.
   const fusState: BoardState['fus']['state'] = firstPair && FUS_STATES.has(firstPair.state) ? (firstPair.state as BoardState['fus']['state']) : 'unknown';
@@ -98,8 +98,9 @@ export function buildBoardState(r: StateReading): BoardState {
   } else {
     const v = decodeVersionWord(words.stack);
     const version = versionString(v);
-    // STM32CubeWB release notes and AN5185, reading versions: the stack type is not reported in FUS mode; known only from what was installed.
-    const type = r.knownStack && r.knownStack.version === version ? r.knownStack.type : 'unknown';
+    // STM32CubeWB release notes and AN5185, reading versions: the stack type is not reported in FUS mode. What copro
+    // meant to install is not filled in: FUS may have installed another image (a leftover below SFSA).
+    const type = 'unknown';
     const running = wasRunning || r.restartedStack !== undefined ? r.restartedStack === true : false;
     stack = { status: 'installed', version, build: v.build, type, running };
     if (sfsa !== undefined && !safeboot) stack.installAddress = hex(0x08000000 + sfsa * pageSizeOf(header.deviceId));
@@ -145,12 +146,13 @@ function pageSizeOf(deviceId: number): number {
 }
 
 /** FUS and stack version words, or undefined where the read does not establish them (with a note why). */
-function readVersionWords(transport: StateReading['transport'], parsed: CliResult, notes: string[]): { fus?: number; stack?: number } {
+function readVersionWords(transport: StateReading['transport'], parsed: CliResult, notes: string[], operator: { fusVersionAddress: number; stackVersionAddress: number }): { fus?: number; stack?: number } {
   if (transport === 'swd') {
-    const fus = wordAt(parsed, FUS_VERSION_ADDRESS_SWD);
-    const stack = wordAt(parsed, FUS_VERSION_ADDRESS_SWD + 4);
+    // The operator's words: 0x20010010/14 on WB5x/WB3x, 0x20002F10/14 on a WB1x (community m-p/89405).
+    const fus = wordAt(parsed, operator.fusVersionAddress);
+    const stack = wordAt(parsed, operator.stackVersionAddress);
     if (fus === undefined) {
-      notes.push('the FUS operator version words (0x20010010) were not in the output');
+      notes.push(`the FUS operator version words (${hex(operator.fusVersionAddress)}) were not in the output`);
       return {};
     }
     if (fus === 0) {

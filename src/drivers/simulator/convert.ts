@@ -6,6 +6,7 @@ import { deviceByKey, devicesMatching, isDeviceKey, type DeviceKey } from '../..
 import { hex } from '../../domain/hex.js';
 import { versionWordOf, compareVersions, BLANK_VERSION_WORD, isValidVersion } from '../../domain/version.js';
 import { stackTypeByName, fusErrorByName } from '../../domain/index.js';
+import { familyOf, hasUsbDfu, isSafebootSignature } from '../../domain/families.js';
 import { loadCatalog } from '../../images/catalog-core.js';
 import { sha256Hex } from '../../domain/sha256.js';
 import type { BoardState } from '../../generated/board-state.js';
@@ -13,6 +14,7 @@ import type { SimBoard, InstalledImage, FusError, Attachment } from '../../gener
 import type { Transport } from '../driver.js';
 import { fusAreaStart, pageOf, sbrvFor, footprintPages } from './layout.js';
 import { zeroCounters } from './model/upgrade.js';
+import { busyAt, busyPhase } from './model/busy.js';
 
 export { zeroCounters, upgradeBoard } from './model/upgrade.js';
 
@@ -41,7 +43,17 @@ export function probeSerialFor(serial: string): string {
   return digest(`probe:${serial}`).slice(0, 24).toUpperCase();
 }
 
-export function defaultAttachments(serial: string): Attachment[] {
+/**
+ * What a board of that device is reached through: USB DFU and an ST-LINK; a WB1x has no USB (AN2606), so its
+ * ST-LINK and the ST-LINK's virtual COM port wired to the UART bootloader (as on a NUCLEO-WB15CC).
+ */
+export function defaultAttachments(serial: string, device: DeviceKey = 'STM32WB5xxG_1M'): Attachment[] {
+  if (!hasUsbDfu(deviceByKey(device).family)) {
+    return [
+      { transport: 'uart', port: '/dev/ttyACM0', description: 'STLink Virtual COM Port (simulated)', manufacturer: 'STMicroelectronics' },
+      { transport: 'swd', probeSerial: probeSerialFor(serial), probeFirmware: 'V3J7M2', accessPort: 0, boardName: 'NUCLEO-WB15CC' },
+    ];
+  }
   return [
     { transport: 'usb', serial },
     { transport: 'swd', probeSerial: probeSerialFor(serial), probeFirmware: 'V2J45S7', accessPort: 0, boardName: '--' },
@@ -95,7 +107,9 @@ export function makeBoard(spec: BoardSpec = {}): SimBoard {
   const serial = spec.serial ?? DEFAULT_SERIAL;
   const key = spec.device ?? 'STM32WB5xxG_1M';
   const d = deviceByKey(key);
-  const fusVersion = spec.fusVersion ?? '0.5.3';
+  // fidelity: WB1X-FACTORY
+  // A WB1x leaves the factory with FUS 1.2.0 (release notes); the default WB5x board is the FUS 0.5.3 rescue case.
+  const fusVersion = spec.fusVersion ?? familyOf(d).factoryFus;
   const stack = spec.stack ? installedStack(key, fusVersion, spec.stack) : null;
   const secure = stack ? stack.address : fusAreaStart(d, fusVersion);
   const app = spec.application ?? null;
@@ -113,7 +127,7 @@ export function makeBoard(spec: BoardSpec = {}): SimBoard {
       revision: 'Rev Y',
       boot0Pin: 1,
       voltage: 3.26,
-      attachments: spec.attachments ?? defaultAttachments(serial),
+      attachments: spec.attachments ?? defaultAttachments(serial, key),
     },
     powered: true,
     cpu2: spec.cpu2 ?? (stack ? 'stack' : 'fus'),
@@ -227,7 +241,7 @@ export function fromBoardState(snapshot: BoardState, serial?: string): SimBoard 
       nBOOT1: ob.nBOOT1,
       ...(ob.ese !== undefined ? { ese: ob.ese } : {}),
     };
-    if (board.optionBytes.sfsa === 0 && board.optionBytes.sbrv === 0x3fc00) board.cpu2 = 'safeboot';
+    if (isSafebootSignature(deviceByKey(key).family, board.optionBytes.sfsa, board.optionBytes.sbrv)) board.cpu2 = 'safeboot';
   }
   if (snapshot.fus.state !== 'unknown') {
     board.fus.state = snapshot.fus.state;
@@ -276,7 +290,7 @@ export function toBoardState(board: SimBoard, transport: Transport, readAt?: str
   if (!canReadVersions) {
     fusVersion = 'unknown';
     if (locked) notes.push(`CPU2 is locked up (${board.lockedUp}): nothing answers`);
-    else if (board.cpu2 === 'safeboot') notes.push('CPU2 runs safeboot (SFSA=0x00, SBRV=0x3FC00): FUS version reads 0.0.0');
+    else if (board.cpu2 === 'safeboot') notes.push(`CPU2 runs safeboot (SFSA=0x00, SBRV=${hex(board.optionBytes.sbrv, 5)}): FUS version reads 0.0.0`);
     else notes.push(`the wireless stack runs: the FUS version is readable over ${transport} only after starting FUS (two FUS_GET_STATE)`);
   }
   const fusStatus: BoardState['fus'] = locked
@@ -313,6 +327,20 @@ export function toBoardState(board: SimBoard, transport: Transport, readAt?: str
   if (!sim) notes.push(`anti-rollback has no read-out over ${transport}`);
   if (board.pending) notes.push(`an interrupted ${board.pending.operation} is pending: FUS resumes it at the next boot`);
   notes.push(...board.notes);
+  const busy = busyAt(board);
+  if (busy && !locked) {
+    // BUSY-READ: a read while FUS works sees the work, not its result (the result is applied when the window ends).
+    const phase = busyPhase(busy, board.clock.ms);
+    notes.push(`FUS is busy (${busy.state}${phase.startsWith('nvm') ? `, ${phase === 'nvm-backup' ? 'NVM backup' : 'NVM restore'}` : ''}): the ${busy.operation} is still in progress, about ${Math.ceil((busy.untilMs - board.clock.ms) / 1000)} s left; read again when it is done`);
+    return {
+      ...base(),
+      cpu2: 'fus',
+      fus: { version: busy.state === 'FUS_UPGRADE_ONGOING' ? 'unknown' : fusVersion === 'unknown' && canReadVersionsInFus(board, transport) ? board.fus.version : fusVersion, state: busy.state, error: 'NO_ERROR' },
+      stack: { status: 'unknown', version: 'unknown', type: 'unknown', running: false },
+    };
+  }
+  return base();
+  function base(): BoardState {
   return {
     schemaVersion: 1,
     source: { driver: 'simulator', transport, ...(readAt ? { readAt } : {}), toolVersion: 'simulator' },
@@ -339,6 +367,12 @@ export function toBoardState(board: SimBoard, transport: Transport, readAt?: str
     application: appState,
     notes,
   };
+  }
+}
+
+/** While FUS runs (as during a busy window), USB/UART read the FUS version from the info table too. */
+function canReadVersionsInFus(board: SimBoard, transport: Transport): boolean {
+  return board.lockedUp === null && board.cpu2 !== 'safeboot' && transport !== 'swd';
 }
 
 /** Sanity: a stack's secure area never overlaps FUS (used by tests and the store's checks). */

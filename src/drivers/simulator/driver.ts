@@ -18,6 +18,7 @@ import {
   assertMayChange,
   freeReadOfInfoTable,
   unknownNote,
+  stagingErase,
   type BoardAccess,
   type ReadOptions,
   type Driver,
@@ -38,6 +39,7 @@ import { modelledDuration, simSpeed, sleepModelled } from './timing.js';
 import { withBoard, listSimulatedBoards, resetBoard, firstOrDefaultBoard, SimStoreError } from './store.js';
 import { toBoardState } from './convert.js';
 import { viewImage } from './image-view.js';
+import { deviceOf } from './layout.js';
 
 export interface SimulatorDriverOptions {
   /** Folder of simulated boards (`<cwd>/.copro/sim` for the CLI). */
@@ -77,6 +79,7 @@ const ERROR_CODES: Partial<Record<SimErrorCode, DriverErrorCode>> = {
   NO_TARGET: 'NO_TARGET',
   PROBE_ERROR: 'NO_TARGET',
   POWER_LOSS: 'DISCONNECTED',
+  CONNECTION_LOST: 'DISCONNECTED',
   TIMEOUT: 'DISCONNECTED',
   STATE_NOT_RUNNING: 'FUS_NOT_RUNNING',
   IMG_NOT_AUTHENTIC: 'NOT_AUTHENTIC',
@@ -351,6 +354,14 @@ export class SimulatorDriver implements Driver {
         // CubeProgrammer's firstinstall=0 runs FW_DELETE first (STM32CubeWB release notes, upgrade procedure); nothing installed = harmless IMG_NOT_FOUND.
         const deleted = x.run({ op: 'fwDelete' });
         if (!deleted.ok) return this.report(x, deleted);
+      }
+      // The staging area (application end or image address .. SFSA) is erased first: FUS installs the first
+      // image footer it finds below SFSA, so a leftover there would be installed instead (community td-p/70166).
+      const d = deviceOf(x.board);
+      const erase = stagingErase({ stagingStart: opts.stagingStart, address, size: viewed.size, sfsa: x.board.optionBytes.sfsa, pageSize: d.pageSize, flashBase: d.flashBase });
+      for (const [firstPage, lastPage] of erase.ranges) {
+        const erased = x.run({ op: 'erasePages', firstPage, lastPage });
+        if (!erased.ok) return this.report(x, erased);
       }
       const staged = x.run({ op: 'stageImage', write: { address, size: viewed.size, sha256: viewed.sha256, name: image.name, image: viewed.image } });
       if (!staged.ok) return this.report(x, staged);

@@ -4,7 +4,7 @@
  */
 import { deviceByKey, sfsaToAddress, type Device } from '../../domain/devices.js';
 import { compareVersions } from '../../domain/version.js';
-import { SAFEBOOT_SBRV } from '../../domain/fus.js';
+import { familyOf, isSafebootSignature } from '../../domain/families.js';
 import type { SimBoard } from '../../generated/sim-board.js';
 
 export function deviceOf(board: SimBoard): Device {
@@ -40,9 +40,17 @@ export function sbrvFor(device: Device, address: number): number {
   return (address - device.flashBase) >>> 2;
 }
 
-/** Option bytes corrupted: SFSA = 0 with SBRV 0x3FC00 boots CPU2 into safeboot (STM32CubeWB release notes and AN5185, reading versions). */
+/**
+ * Option bytes corrupted: SFSA = 0 with the family's safeboot SBRV (0x3FC00 on WB5x/WB3x, ST wiki) boots CPU2 into
+ * safeboot; on a WB1x, whose safeboot SBRV no public log shows, SFSA = 0 alone (src/domain/families.ts).
+ */
 export function isSafebootOptionBytes(board: SimBoard): boolean {
-  return board.optionBytes.sfsa === 0 && board.optionBytes.sbrv === SAFEBOOT_SBRV;
+  return isSafebootSignature(deviceOf(board).family, board.optionBytes.sfsa, board.optionBytes.sbrv);
+}
+
+/** The SBRV the hardware forces with SFSA = 0 on this board's family. */
+export function safebootSbrv(board: SimBoard): number {
+  return familyOf(deviceOf(board)).safeboot.sbrv;
 }
 
 /** 16 KiB more for a FUSv2-only image (release notes v1.22.1 Warning 2: start_address - 0x4000). */
@@ -53,8 +61,13 @@ export function footprintPages(device: Device, sizeBytes: number, fusV2Only: boo
   return Math.ceil(sizeBytes / device.pageSize) + (fusV2Only ? FUSV2_ONLY_EXTRA_BYTES / device.pageSize : 0);
 }
 
-/** CubeProgrammer's SWD FUS operator: 8 KiB at 0x08000000 (sectors 0-1 on WB5x, 0-3 on WB1x). */
+/** CubeProgrammer's SWD FUS operator: 8 KiB at 0x08000000 (sectors 0-1 on WB5x, 0-3 on WB1x: 2 KiB pages). */
 export const FUS_OPERATOR_SIZE = 0x2000;
+
+/** The operator of this board's family (file, size, where it leaves the version words): src/domain/families.ts. */
+export function fusOperatorOf(board: SimBoard): { file: string; sizeBytes: number; fusVersionAddress: number; stackVersionAddress: number } {
+  return familyOf(deviceOf(board)).swdOperator;
+}
 
 export function overlaps(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
   return aStart < bEnd && bStart < aEnd;

@@ -12,8 +12,10 @@ import '../../images/catalog.js';
 import { assertValid } from '../../schemas.js';
 import type { SimBoard } from '../../generated/sim-board.js';
 import type { BoardState } from '../../generated/board-state.js';
-import { defaultBoard, fromBoardState, upgradeBoard, DEFAULT_SERIAL } from './convert.js';
+import { defaultBoard, fromBoardState, makeBoard, upgradeBoard, DEFAULT_SERIAL } from './convert.js';
+import type { DeviceKey } from '../../domain/devices.js';
 import { simSpeed, wallMs } from './timing.js';
+import { pidExists } from '../../node/pid.js';
 
 export type { SimBoard };
 
@@ -89,19 +91,22 @@ export async function writeSimulatedBoard(dir: string, board: SimBoard, wallAt: 
  */
 export function advanceClock(board: SimBoard, nowWall: number, speed: number): SimBoard {
   if (board.clock.wallAt <= 0) return board;
-  const elapsed = Math.max(0, nowWall - board.clock.wallAt) * speed;
+  const early = board.clock.wallAt - nowWall;
+  if (early > EARLY_READER_TOLERANCE_MS && board.busy && board.busy.untilMs > board.clock.ms - early * speed) {
+    // BUSY-READ: the host that saved this board was still waiting for a FUS operation (it was killed or aborted
+    // mid-wait): device time is that much earlier than the saved clock, and the operation is seen still running.
+    return { ...board, clock: { ...board.clock, ms: Math.max(board.busy.startMs, board.clock.ms - early * speed) } };
+  }
+  const elapsed = Math.max(0, -early) * speed;
   return { ...board, clock: { ...board.clock, ms: board.clock.ms + elapsed } };
 }
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/**
+ * A reader this much (wall ms) earlier than the saved clock counts as on time: timer jitter between one process's
+ * modelled sleep and the next load must not make a finished operation look busy. The price: at COPRO_SIM_SPEED
+ * 1000 (tests), a window shorter than ~50 s of device time is never seen busy; rehearsals at 10x see it.
+ */
+export const EARLY_READER_TOLERANCE_MS = 50;
 
 export interface LockOptions {
   /** Give up after this long (default 60 s). */
@@ -140,7 +145,7 @@ export async function lockBoard(dir: string, serial: string, opts: LockOptions =
       () => -1, // vanished: retry at once
     );
     if (owner === -1) continue;
-    if (owner !== undefined && !pidAlive(owner)) {
+    if (owner !== undefined && !pidExists(owner)) {
       // Stale: its process died (killed CLI, crashed test). Take it over by removing it and retrying the O_EXCL create.
       await unlink(file).catch(() => undefined);
       continue;
@@ -186,9 +191,12 @@ export async function withBoard<T>(
   }
 }
 
-/** Writes a fresh board (the default rescue case, or one built from a snapshot); returns its serial. */
-export async function resetBoard(dir: string, snapshot?: BoardState, serial?: string): Promise<string> {
-  const board = snapshot ? fromBoardState(snapshot, serial) : defaultBoard(serial);
+/**
+ * Writes a fresh board (the default rescue case, a new part of `device` as it leaves the factory, or one built from
+ * a snapshot); returns its serial.
+ */
+export async function resetBoard(dir: string, snapshot?: BoardState, serial?: string, device?: DeviceKey): Promise<string> {
+  const board = snapshot ? fromBoardState(snapshot, serial) : device ? makeBoard({ device, ...(serial ? { serial } : {}) }) : defaultBoard(serial);
   const release = await lockBoard(dir, board.serial);
   try {
     await writeSimulatedBoard(dir, board);
@@ -204,7 +212,7 @@ export function fleetSerial(i: number): string {
 }
 
 /** Replaces the folder's boards with `count` fresh ones (fleet serials); returns their serials. */
-export async function resetFleet(dir: string, count: number, snapshot?: BoardState): Promise<string[]> {
+export async function resetFleet(dir: string, count: number, snapshot?: BoardState, device?: DeviceKey): Promise<string[]> {
   if (!Number.isInteger(count) || count < 1) throw new Error(`a fleet needs at least one board (got ${count})`);
   for (const s of await listSimulatedBoards(dir)) {
     const release = await lockBoard(dir, s);
@@ -215,12 +223,12 @@ export async function resetFleet(dir: string, count: number, snapshot?: BoardSta
     }
   }
   const serials: string[] = [];
-  for (let i = 0; i < count; i++) serials.push(await resetBoard(dir, snapshot, fleetSerial(i)));
+  for (let i = 0; i < count; i++) serials.push(await resetBoard(dir, snapshot, fleetSerial(i), device));
   return serials;
 }
 
-/** The board to use when none is named: the first in the folder, or a new default board. */
-export async function firstOrDefaultBoard(dir: string): Promise<string> {
+/** The board to use when none is named: the first in the folder, or a new default board (of `device` when given). */
+export async function firstOrDefaultBoard(dir: string, device?: DeviceKey): Promise<string> {
   const boards = await listSimulatedBoards(dir);
-  return boards[0] ?? (await resetBoard(dir, undefined, DEFAULT_SERIAL));
+  return boards[0] ?? (await resetBoard(dir, undefined, DEFAULT_SERIAL, device));
 }

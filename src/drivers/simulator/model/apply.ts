@@ -1,7 +1,7 @@
 /** apply/applyAll: one command against a private copy of the board; dispatch by command. */
 import type { SimBoard } from '../../../generated/sim-board.js';
 import { modelledDuration } from '../timing.js';
-import { writeFlash } from './flash.js';
+import { writeFlash, erasePages } from './flash.js';
 import { getState, startFus, fwDelete, startStack, activateAntiRollback, keyCommand } from './fus.js';
 import { fwUpgrade } from './install.js';
 import { readMemory, writeMemory } from './memory.js';
@@ -13,7 +13,9 @@ import { Run, fail, type SimContext, type SimCommand, type SimEvent, type SimOut
 
 export function apply(board: SimBoard, command: SimCommand, ctx: SimContext): SimResult {
   const run = new Run(upgradeSimBoard(structuredClone(board)), ctx);
-  const outcome = dispatch(run, command);
+  // A FUS operation whose window has passed is simply done.
+  if (run.b.busy && run.b.clock.ms >= run.b.busy.untilMs) run.b.busy = null;
+  const outcome = lostOverUsb(run, command, dispatch(run, command));
   run.b.clock = { ...run.b.clock, ms: run.b.clock.ms + modelledDuration(run.events) };
   return { board: run.b, events: run.events, outcome };
 }
@@ -31,6 +33,25 @@ export function applyAll(board: SimBoard, commands: readonly SimCommand[], ctx: 
     if (!outcome.ok) break;
   }
   return { board: b, events, outcome };
+}
+
+/**
+ * Over USB the host talks to the chip only through the DFU device: when a reset inside the command left it gone
+ * (it never re-enumerates), whatever the chip did afterwards on its own, the host saw none of it. The command
+ * fails as a lost connection, not with the answer the host could not have received. (`reset` / `powerCycle` /
+ * `connect` / `awaitUsb` are judged by the host's next connect or wait.)
+ */
+function lostOverUsb(run: Run, command: SimCommand, outcome: SimOutcome): SimOutcome {
+  if (run.ctx.transport !== 'usb' || run.b.usbAvailableAtMs !== null) return outcome;
+  if (command.op === 'reset' || command.op === 'powerCycle' || command.op === 'connect' || command.op === 'awaitUsb') return outcome;
+  const lostAt = run.events.findIndex((e) => e.type === 'reset');
+  if (lostAt < 0 || outcome.error === 'POWER_LOSS' || outcome.error === 'NOT_POWERED') return outcome;
+  // The FUS states the chip went through after that reset reached no host: their time passes, nobody reads them.
+  for (let i = lostAt + 1; i < run.events.length; i++) {
+    const e = run.events[i]!;
+    if (e.type === 'fus-state') run.events[i] = { type: 'wait', reason: 'FUS state the host could not read (USB gone)', ms: e.ms };
+  }
+  return fail('CONNECTION_LOST', 'the USB DFU device did not come back after a chip reset during the command: the connection is lost (the chip went on by itself; read it back after re-plugging)');
 }
 
 export function dispatch(run: Run, c: SimCommand): SimOutcome {
@@ -55,6 +76,8 @@ export function dispatch(run: Run, c: SimCommand): SimOutcome {
       return writeFlash(run, c.write, false);
     case 'flashApplication':
       return writeFlash(run, c.write, true);
+    case 'erasePages':
+      return erasePages(run, c.firstPage, c.lastPage);
     case 'fwUpgrade':
       return fwUpgrade(run);
     case 'startStack':

@@ -87,6 +87,44 @@ export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): Sim
   return { ok: true };
 }
 
+/**
+ * fidelity: STAGING-ERASE
+ * Erases pages [firstPage, lastPage] from CPU1's side (CubeProgrammer `-e [first last]`, DfuSe erase, AN3155
+ * Extended Erase): whatever was staged or written there is gone. ST asks for exactly this before a download,
+ * because FUS installs the first image footer it finds below SFSA (community td-p/70166: "check if the flash
+ * sectors between the end of your app and SFSA option byte is erased before download"). Pages from SFSA up are
+ * CPU2's: the pages below are erased and the first protected one fails (as for a write reaching them).
+ */
+export function erasePages(run: Run, firstPage: number, lastPage: number): SimOutcome {
+  const b = run.b;
+  const device = deviceOf(b);
+  if (!Number.isInteger(firstPage) || !Number.isInteger(lastPage) || firstPage < 0 || lastPage < firstPage || pageAddress(device, lastPage + 1) > device.flashBase + device.flashSize) {
+    return fail('OUT_OF_FLASH', `no such pages ${firstPage}..${lastPage} (the flash has ${device.flashSize / device.pageSize} pages)`);
+  }
+  if (b.optionBytes.rdp !== 0xaa) return fail('RDP_PROTECTED', `flash is read-protected (RDP 0x${b.optionBytes.rdp.toString(16).toUpperCase()})`);
+  if (b.cpu2 === 'safeboot') return fail('WRITE_PROTECTED', 'flash is write protected (safeboot: SFSA=0x00)');
+  const sfsa = b.optionBytes.sfsa;
+  if (run.takeFault('erase-fail')) {
+    // fidelity: ERASE-FAIL (the next erase, whichever command asks for it)
+    const failedFromPage = Math.min(lastPage, firstPage + 1);
+    destroyRange(run, pageAddress(device, firstPage), pageAddress(device, failedFromPage), 'write');
+    run.countPages('erase', 'staging', failedFromPage - firstPage);
+    run.emit({ type: 'erase', firstPage, lastPage, failedFromPage, ms: eraseMs(failedFromPage - firstPage + 1) });
+    return fail('ERASE_FAILED', `erasing sector ${failedFromPage} failed (pages ${firstPage}..${failedFromPage - 1} were erased)`);
+  }
+  const upTo = Math.min(lastPage, sfsa - 1);
+  if (upTo >= firstPage) destroyRange(run, pageAddress(device, firstPage), pageAddress(device, upTo + 1), 'write');
+  run.countPages('erase', 'staging', Math.max(0, upTo - firstPage + 1));
+  if (lastPage >= sfsa) {
+    // fidelity: FLASH-SECURE-ERASE
+    const failedFromPage = Math.max(firstPage, sfsa);
+    run.emit({ type: 'erase', firstPage, lastPage, failedFromPage, ms: eraseMs(Math.max(0, upTo - firstPage + 1) + 1) });
+    return fail('WRITE_PROTECTED', `pages ${firstPage}..${lastPage} reach the secure area (SFSA 0x${sfsa.toString(16).toUpperCase()} = 0x${secureStart(b).toString(16).toUpperCase()}): erase of page ${failedFromPage} failed`);
+  }
+  run.emit({ type: 'erase', firstPage, lastPage, ms: eraseMs(lastPage - firstPage + 1) });
+  return { ok: true };
+}
+
 export function addStaged(b: SimBoard, s: StagedImage): void {
   b.staged = [...b.staged, s].sort((x, y) => x.address - y.address);
 }

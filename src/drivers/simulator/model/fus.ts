@@ -6,6 +6,7 @@ import { TIMING } from '../timing.js';
 import { fusRefuses, keepsNvmArea } from './install.js';
 import { prepareSwdFus, writeOperatorVersions } from './operator.js';
 import { resetChip, cutPower } from './power.js';
+import { busyAt, busyStatus, recordBusy } from './busy.js';
 import { IDLE, NOT_RUNNING, UNKNOWN_ERROR, Run, fail, resolveOutcome, type FusStatus, type SimOutcome } from './types.js';
 
 // ---------------------------------------------------------------- FUS state
@@ -26,6 +27,11 @@ export function getState(run: Run): SimOutcome {
 export function answerGetState(run: Run): FusStatus {
   const b = run.b;
   if (b.lockedUp !== null) return UNKNOWN_ERROR;
+  // fidelity: BUSY-READ. While FUS works, FUS_GET_STATE answers the ongoing state (shci.h: 0x10-0x1F stack upgrade,
+  // 0x20-0x2F FUS upgrade, 0x30-0x3F service ongoing; MicroPython rfcore_firmware.py polls through them; community
+  // qa 156151 shows state 0x10 FW_UPGRD_ONGOING read mid-install), never the end state.
+  const busy = busyAt(b, run.now());
+  if (busy) return busyStatus(busy);
   if (b.cpu2 === 'safeboot') return NOT_RUNNING; // public field reports: FUS cannot be started, reads v0.0.0
   if (b.cpu2 === 'fus' && b.fusDamaged !== null) return { ...UNKNOWN_ERROR }; // fidelity: FUS-DAMAGED (m-p/106679)
   if (b.cpu2 === 'stack') {
@@ -70,6 +76,11 @@ export function fusGate(run: Run, command: string, isFusUpdate = false): SimOutc
     if (prepared) return prepared;
   }
   b.fus.consecutiveGetState = 0;
+  const busy = busyAt(b, run.now());
+  if (busy) {
+    // BUSY-READ: FUS takes no new command before the one in progress ends (the host polls FUS_GET_STATE until idle).
+    return fail('FUS_BUSY', `${command}: FUS is still busy (${busy.state}, about ${Math.ceil((busy.untilMs - run.now()) / 1000)} s left)`, { status: busyStatus(busy) });
+  }
   if (b.lockedUp !== null) return fail('LOCKED_UP', `CPU2 is locked up for good (${b.lockedUp})`, { status: UNKNOWN_ERROR });
   if (b.cpu2 === 'safeboot') {
     // public field reports: FUS version 0.0.0, FUS cannot be started while the option bytes force safeboot.
@@ -173,9 +184,11 @@ export function fwDelete(run: Run): SimOutcome {
     cutPower(run, loss);
     return fail('POWER_LOSS', 'power was lost while FUS deleted the stack');
   }
+  const startMs = run.now();
   run.emit({ type: 'delete', ms: TIMING.deleteMs });
   removeStack(run);
   setReport(b, IDLE);
+  recordBusy(run, 'delete', 'FUS_SERVICE_ONGOING', startMs);
   if (!resetChip(run, 'FW_DELETE done', 'fus')) return fail('POWER_LOSS', 'power was lost during the reset after FW_DELETE');
   writeOperatorVersions(run);
   return { ok: true, status: IDLE };

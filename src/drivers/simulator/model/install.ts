@@ -9,6 +9,7 @@ import { destroyRange } from './flash.js';
 import { fusGate, setReport, pollSeen } from './fus.js';
 import { writeOperatorVersions } from './operator.js';
 import { resetChip, cutPower } from './power.js';
+import { recordBusy } from './busy.js';
 import { IDLE, NOT_RUNNING, Run, fail, resolveOutcome, type FusStatus, type SimOutcome } from './types.js';
 
 // ---------------------------------------------------------------- FW_UPGRADE
@@ -255,6 +256,7 @@ export function keepsNvmArea(b: { fusV2OnlyInstalled: boolean; fus: { version: s
 export function finishFusUpgrade(run: Run, staged: StagedImage, image: ImageView): SimOutcome {
   const b = run.b;
   const was = b.fus.version;
+  const startMs = run.now();
   // fidelity: FUS-UPGRADE-REBOOTS
   // psdb README: a FUS upgrade "target board will reboot at least 4 times".
   for (let i = 0; i < TIMING.fusUpgradeReboots; i++) {
@@ -266,6 +268,7 @@ export function finishFusUpgrade(run: Run, staged: StagedImage, image: ImageView
   }
   installFus(run, staged, image);
   run.emit({ type: 'install', kind: 'fus', version: image.version, ms: 0 });
+  recordBusy(run, 'install', 'FUS_UPGRADE_ONGOING', startMs);
   let status: FusStatus = { ...IDLE };
   if (was === '0.5.3' && run.takeFault('fus-053-not-authentic-quirk')) {
     // fidelity: FUS053-QUIRK
@@ -300,6 +303,9 @@ export function installFus(run: Run, staged: StagedImage, image: ImageView): voi
 export function finishStackUpgrade(run: Run, staged: StagedImage, image: ImageView): SimOutcome {
   const b = run.b;
   const device = deviceOf(b);
+  const startMs = run.now();
+  // BUSY-NVM: FUS 2.x saves and restores the stack's NVM around the install when it keeps that area.
+  const nvm = compareVersions(b.fus.version, '2.0.0') >= 0 && keepsNvmArea(b, image);
   run.emit({ type: 'wait', reason: 'stack install', ms: stackInstallMs(Math.ceil(staged.size / device.pageSize)) });
   if (!resetChip(run, 'stack installed', 'fus')) {
     b.pending = { operation: 'install', staged };
@@ -307,6 +313,7 @@ export function finishStackUpgrade(run: Run, staged: StagedImage, image: ImageVi
   }
   installStack(run, staged, image);
   run.emit({ type: 'install', kind: image.kind === 'safeboot' ? 'safeboot' : 'stack', version: image.version, ms: 0 });
+  recordBusy(run, 'install', 'WIRELESS_STACK_UPGRADE_ONGOING', startMs, nvm);
   // FAQ ta-p/722270: "after the installation of a wireless stack, it by default starts running".
   if (!resetChip(run, 'wireless stack started')) return fail('POWER_LOSS', 'power was lost while the new stack started');
   // public CLI log: mbed os stm32wb readme v2.3.0 usb full sequence: the last poll after a stack install says FUS_ERROR / FUS_NOT_RUNNING (the stack runs now).

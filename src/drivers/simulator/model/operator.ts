@@ -1,4 +1,4 @@
-/** CubeProgrammer's SWD FUS operator (0x495_FUS_Operator.bin at 0x08000000) and what it writes to SRAM1. */
+/** CubeProgrammer's SWD FUS operator (0x495_FUS_Operator.bin, 0x494_ on a WB1x, at 0x08000000) and what it writes to SRAM1. */
 import { deviceOf, FUS_OPERATOR_SIZE } from '../layout.js';
 import { TIMING, downloadMs, eraseMs } from '../timing.js';
 import { destroyRange } from './flash.js';
@@ -67,7 +67,10 @@ export function loadFusOperator(run: Run): SimOutcome {
   return { ok: true };
 }
 
-/** The operator writes the FUS and stack versions at 0x20010010/14 (release notes; public CLI log: community read fus infos gui fus220). */
+/**
+ * The operator writes the FUS and stack versions at 0x20010010/14 (release notes; public CLI log: community read fus
+ * infos gui fus220); a WB1x's operator at 0x20002F10/14 (community m-p/89405). memory.ts serves them at the family's words.
+ */
 export function writeOperatorVersions(run: Run): void {
   const b = run.b;
   if (!b.fusOperator.inFlash || run.ctx.transport !== 'swd') return;

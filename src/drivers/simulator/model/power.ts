@@ -1,6 +1,7 @@
 /** Power, connections, chip resets and CPU2 boot (what SBRV/FUS decide; FUS resuming an interrupted operation). */
-import { SAFEBOOT_SBRV } from '../../../domain/fus.js';
-import { deviceOf, isSafebootOptionBytes, bootsRomBootloader } from '../layout.js';
+import { hex } from '../../../domain/hex.js';
+import { hasUsbDfu } from '../../../domain/families.js';
+import { deviceOf, isSafebootOptionBytes, bootsRomBootloader, safebootSbrv } from '../layout.js';
 import { TIMING, reconnectMs, stackInstallMs } from '../timing.js';
 import { removeStack } from './fus.js';
 import { installFus, installStack } from './install.js';
@@ -41,11 +42,13 @@ export function boot(run: Run, reason: string, into?: 'fus'): void {
   run.emit({ type: 'reset', reason, cpu2: b.cpu2, ms: TIMING.cpu2BootMs });
 }
 
-/** SFSA = 0x00, SBRV = 0x3FC00: the hardware forces CPU2 into safeboot (public field reports, ST wiki). */
+/** SFSA = 0x00 and the family's safeboot SBRV (0x3FC00 on WB5x): the hardware forces CPU2 into safeboot (public field reports, ST wiki). */
 export function corruptOptionBytes(run: Run, why: string): void {
   const b = run.b;
-  b.optionBytes = { ...b.optionBytes, sfsa: 0, sbrv: SAFEBOOT_SBRV };
-  run.note(`option bytes corrupted (${why}): SFSA=0x00, SBRV=0x3FC00, CPU2 boots into safeboot`);
+  // fidelity: WB1X-SAFEBOOT-SBRV
+  const sbrv = safebootSbrv(b);
+  b.optionBytes = { ...b.optionBytes, sfsa: 0, sbrv };
+  run.note(`option bytes corrupted (${why}): SFSA=0x00, SBRV=${hex(sbrv)}, CPU2 boots into safeboot`);
 }
 
 /**
@@ -61,7 +64,12 @@ export function resetChip(run: Run, reason: string, into?: 'fus'): boolean {
     return false;
   }
   boot(run, reason, into);
-  if (b.device.attachments.some((a) => a.transport === 'usb')) {
+  if (b.device.attachments.some((a) => a.transport === 'usb') && b.usbAvailableAtMs === null) {
+    // fidelity: USB-GONE-STAYS. A DFU device that stopped enumerating stays gone through the chip's own later resets
+    // (a FUS update reboots several times): only a power cycle or a re-plug brings it back (community td-p/159551,
+    // "DFU device stopped enumerating"; 0D53W00000ElepU, "DFU disappears from Device Manager" until re-plugged).
+    run.note('the chip reset, but USB DFU is still gone (only a power cycle or a re-plug brings it back)');
+  } else if (b.device.attachments.some((a) => a.transport === 'usb')) {
     b.counters.usbReenumerations++;
     // fidelity: USB-GONE
     const gone = run.takeFault('usb-gone');
@@ -92,6 +100,9 @@ export function connect(run: Run): SimOutcome {
   const t = run.ctx.transport;
   if (!b.powered) powerOn(run);
   if (t === 'usb') {
+    // fidelity: WB1X-NO-USB
+    // AN2606: the WB10xx/15xx bootloader listens on USART1, SPI1 and I2C1 only; the part has no USB peripheral.
+    if (!hasUsbDfu(deviceOf(b).family)) return fail('NOT_REACHABLE', `an ${deviceOf(b).family} has no USB: its ROM bootloader offers no DFU device (USART, SPI, I2C only)`);
     if (!b.device.attachments.some((a) => a.transport === 'usb')) return fail('NOT_REACHABLE', 'the board is not attached over USB');
     if (b.usbAvailableAtMs === null) return fail('NOT_REACHABLE', 'the USB DFU device did not come back after the last reset (unplug and plug it again)');
     if (b.usbAvailableAtMs > run.now()) return fail('NOT_REACHABLE', `the USB DFU device has not re-enumerated yet (back in ${Math.ceil((b.usbAvailableAtMs - run.now()) / 1000)} s)`);
@@ -126,10 +137,15 @@ export function powerCycle(run: Run): SimOutcome {
 
 export function awaitUsb(run: Run, timeoutMs: number): SimOutcome {
   const at = run.b.usbAvailableAtMs;
-  const wait = at === null ? timeoutMs : Math.max(0, at - run.now());
+  if (at === null) {
+    // A device that will never re-enumerate: the whole wait is spent, and the connection is lost (never a success).
+    run.emit({ type: 'wait', reason: 'USB DFU re-enumeration', ms: timeoutMs });
+    return fail('CONNECTION_LOST', `the USB DFU device did not come back within ${timeoutMs / 1000} s (it stopped enumerating: unplug and plug it again)`);
+  }
+  const wait = Math.max(0, at - run.now());
   if (wait > timeoutMs) {
     run.emit({ type: 'wait', reason: 'USB DFU re-enumeration', ms: timeoutMs });
-    return fail('TIMEOUT', at === null ? 'the USB DFU device did not come back' : `the USB DFU device was not back within ${timeoutMs / 1000} s`);
+    return fail('TIMEOUT', `the USB DFU device was not back within ${timeoutMs / 1000} s`);
   }
   if (wait > 0) run.emit({ type: 'wait', reason: 'USB DFU re-enumeration', ms: wait });
   return { ok: true };

@@ -61,6 +61,8 @@ export type SimCommand =
   | { op: 'fwDelete' }
   | { op: 'stageImage'; write: FlashWrite }
   | { op: 'flashApplication'; write: FlashWrite }
+  /** Page (sector) erase from CPU1's side: CubeProgrammer `-e [first last]`, DfuSe erase, AN3155 Extended Erase. */
+  | { op: 'erasePages'; firstPage: number; lastPage: number }
   | { op: 'fwUpgrade' }
   | { op: 'startStack' }
   | { op: 'activateAntiRollback' }
@@ -99,6 +101,10 @@ export type SimErrorCode =
   | 'NO_TARGET'
   | 'PROBE_ERROR'
   | 'POWER_LOSS'
+  /** USB DFU vanished after a reset inside the command and never came back: the host lost the device. */
+  | 'CONNECTION_LOST'
+  /** FUS is still working on an earlier command (see busy.ts). */
+  | 'FUS_BUSY'
   | 'WRITE_PROTECTED'
   | 'OUT_OF_FLASH'
   | 'RDP_PROTECTED'
@@ -107,6 +113,7 @@ export type SimErrorCode =
   | 'OB_REFUSED'
   | 'OB_FAILED'
   | 'ERASE_FAILED'
+  | 'UNMAPPED'
   | 'TIMEOUT';
 
 export interface SimOutcome {
