@@ -46,19 +46,17 @@ export async function selectBoards(s: Resolved, opts: CommonOptions & { all?: bo
     return resolveNamed(s, refuseDuplicates(named, 'the manifest\'s boards list'));
   }
   if (s.simulated) {
-    const sim = await import('../drivers/simulator/index.js');
-    let boards = await sim.listSimulatedBoards(simulatorDir());
-    if (boards.length === 0) {
-      // A new simulated board is the manifest's part as it leaves the factory (a WB15CC: FUS 1.2.0, no USB).
-      const { deviceFromName } = await import('../domain/devices.js');
-      const device = m.device && m.device !== 'detect' ? deviceFromName(m.device)?.key : undefined;
-      await sim.resetBoard(simulatorDir(), undefined, undefined, device);
-      boards = await sim.listSimulatedBoards(simulatorDir());
-    }
+    // Simulated boards are chosen as real ones are: named, --all, or the only one (several: refused).
+    // A new simulated board is the manifest's part as it leaves the factory (a WB15CC: FUS 1.2.0, no USB).
+    const { deviceFromName } = await import('../domain/devices.js');
+    const device = m.device && m.device !== 'detect' ? deviceFromName(m.device)?.key : undefined;
     const wanted = m.connection?.serial;
-    if (opts.all) return boards.map((serial) => ({ serial }));
-    if (wanted) return resolveNamed(s, [{ serial: canonicalSerial(wanted) }]);
-    return boards.slice(0, 1).map((serial) => ({ serial }));
+    if (wanted && !opts.all) return resolveNamed(s, [{ serial: canonicalSerial(wanted) }]);
+    if (opts.all) {
+      const sim = await import('../drivers/simulator/index.js');
+      return (await simulatedBoardsOrDefault(sim, device)).map((serial) => ({ serial }));
+    }
+    return [{ serial: await oneSimulatedBoard(undefined, { device }) }];
   }
   if (s.transport === 'uart') {
     // A serial port names one board; its identity is the port's real path (/dev/serial/by-id/... and /dev/ttyACM0 are one).
@@ -74,8 +72,40 @@ export async function selectBoards(s: Resolved, opts: CommonOptions & { all?: bo
   // No serial: the one board on this interface, by the serial the tool lists, so this run locks the same
   // board a run naming that serial locks (and addresses it by sn=, not "whichever comes first").
   if (picked.length === 0) throw new CliError(`no ${wantSwd ? 'ST-LINK probe' : 'USB DFU device'} attached`, EXIT.ENVIRONMENT, `${wantSwd ? 'plug the ST-LINK in' : 'start the ROM bootloader (BOOT0 high, then reset)'}; \`copro devices\` lists what is seen`);
-  if (picked.length > 1) throw new CliError(`${picked.length} ${wantSwd ? 'ST-LINK probes' : 'USB DFU devices'} are attached (${picked.map((b) => b.serial).join(', ')}): name one with --serial, or pass --all`, EXIT.INVALID_INPUT);
+  if (picked.length > 1) throw severalBoards(picked.map((b) => canonicalSerial(b.serial)), wantSwd ? 'ST-LINK probes' : 'USB DFU devices');
   return [{ serial: canonicalSerial(picked[0]!.serial) }];
+}
+
+/**
+ * Several boards and none named: refused, listing them (exit 4: the command line does not say which board),
+ * never "whichever comes first": provisioning the wrong board of a bench cannot be undone.
+ */
+export function severalBoards(serials: readonly string[], what: string): CliError {
+  return new CliError(`${serials.length} ${what} are attached and none is named:\n${serials.map((x) => `  ${x}`).join('\n')}`, EXIT.INVALID_INPUT, 'name one with --serial <serial> (or connection.serial in the manifest), or pass --all (apply) to act on every one');
+}
+
+type SimModule = typeof import('../drivers/simulator/index.js');
+
+/** The simulated boards; with none, the default board is created (a board on the desk, as the quick start expects). */
+async function simulatedBoardsOrDefault(sim: SimModule, device?: Parameters<SimModule['resetBoard']>[3]): Promise<string[]> {
+  const boards = await sim.listSimulatedBoards(simulatorDir());
+  if (boards.length > 0) return boards;
+  await sim.resetBoard(simulatorDir(), undefined, undefined, device);
+  return sim.listSimulatedBoards(simulatorDir());
+}
+
+/**
+ * The one simulated board a command means, as for a real board: `serial` must name an existing board (a typo
+ * is "no such board", never a new phantom board); none named: the only board (the default board is created
+ * when there is none, unless `create` is false); several: refused, listing them.
+ */
+export async function oneSimulatedBoard(serial?: string, o: { create?: boolean; device?: Parameters<SimModule['resetBoard']>[3] } = {}): Promise<string> {
+  const sim = await import('../drivers/simulator/index.js');
+  if (serial !== undefined) return (await existingSimulated([{ serial: canonicalSerial(serial) }]))[0]!.serial;
+  const boards = o.create === false ? await sim.listSimulatedBoards(simulatorDir()) : await simulatedBoardsOrDefault(sim, o.device);
+  if (boards.length === 0) throw new CliError(`no simulated board in ${simulatorDir()}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
+  if (boards.length > 1) throw severalBoards(boards, 'simulated boards');
+  return boards[0]!;
 }
 
 async function attachedOn(s: Resolved, opts: CommonOptions, wantSwd: boolean) {
@@ -86,7 +116,10 @@ async function attachedOn(s: Resolved, opts: CommonOptions, wantSwd: boolean) {
 
 /** Named boards: on the simulator each must exist (a typo is "no such board", never a new phantom board). */
 async function resolveNamed(s: Resolved, named: BoardRef[]): Promise<BoardRef[]> {
-  if (!s.simulated) return named;
+  return s.simulated ? existingSimulated(named) : named;
+}
+
+async function existingSimulated(named: BoardRef[]): Promise<BoardRef[]> {
   const sim = await import('../drivers/simulator/index.js');
   const existing = await sim.listSimulatedBoards(simulatorDir());
   const bySerial = new Map(existing.map((x) => [canonicalSerial(x), x]));

@@ -17,7 +17,7 @@ describe.concurrent('issue 7: exit codes', () => {
     expect((await p.copro(['plan', manifest, '--simulate'])).exitCode).toBe(0);
     const changes = await p.copro(['plan', manifest, '--simulate', '--detailed-exitcode']);
     expect(changes.exitCode, changes.all).toBe(2);
-    const apply = await p.copro(['apply', manifest, '--simulate']);
+    const apply = await p.copro(['apply', manifest, '--simulate', '--yes']);
     expect(apply.exitCode, apply.all).toBe(0);
     // The stack runs now: a free read cannot tell the FUS version (it would take two resets): 3, and it says why.
     const unread = await p.copro(['plan', manifest, '--simulate', '--detailed-exitcode']);
@@ -26,14 +26,14 @@ describe.concurrent('issue 7: exit codes', () => {
     const upToDate = await planFromFullRead(p, manifest, ['--simulate']);
     expect(upToDate.exitCode, upToDate.all).toBe(0);
     expect(upToDate.stdout).toContain('No changes');
-    expect((await p.copro(['apply', manifest, '--simulate'])).exitCode).toBe(0);
+    expect((await p.copro(['apply', manifest, '--simulate', '--yes'])).exitCode).toBe(0);
   }, 90_000);
 
   it('3 when the plan is refused (policy.fusUpgrade: forbid on the FUS 0.5.3 board); nothing touched', async ({ expect }) => {
     const p = await makeProject();
     const manifest = await p.useManifest(QUICK_START, (t) => t.replace('fusUpgrade: allow', 'fusUpgrade: forbid'));
     const serial = await p.resetBoard();
-    for (const args of [['apply', manifest, '--simulate'], ['plan', manifest, '--simulate'], ['plan', manifest, '--simulate', '--detailed-exitcode']]) {
+    for (const args of [['apply', manifest, '--simulate', '--yes'], ['plan', manifest, '--simulate'], ['plan', manifest, '--simulate', '--detailed-exitcode']]) {
       const r = await p.copro(args);
       expect(r.exitCode, `${args.join(' ')}\n${r.all}`).toBe(3);
       expect(r.stdout).toContain('FUS_UPGRADE_FORBIDDEN');
@@ -64,7 +64,7 @@ describe.concurrent('issue 7: exit codes', () => {
     const manifest = await p.useManifest(QUICK_START);
     const serial = await p.resetBoard();
     await p.arm(serial, 'usb-gone!');
-    const r = await p.copro(['apply', manifest, '--simulate']);
+    const r = await p.copro(['apply', manifest, '--simulate', '--yes']);
     expect(r.exitCode, r.all).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`${serial}: FAILED: `));
     expect(atQuickStartTarget(await p.board(serial))).toBe(false);
@@ -90,7 +90,7 @@ describe.concurrent('issue 7: exit codes', () => {
     const manifest = await p.useManifest(QUICK_START);
     const serial = await p.resetBoard();
     await holdLock(p, serial);
-    const r = await p.copro(['apply', manifest, '--simulate', '--json']);
+    const r = await p.copro(['apply', manifest, '--simulate', '--yes', '--json']);
     const events = parseNdjson(r.stdout) as { type: string; board: string; result?: string; boards?: string[] }[];
     expect(events[0]).toMatchObject({ type: 'run-started', boards: [serial] });
     expect(events.at(-1)).toMatchObject({ type: 'run-finished' });

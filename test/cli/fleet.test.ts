@@ -40,7 +40,7 @@ beforeAll(async () => {
   failing = serials[2]!;
   const armed = await p.copro(['sim', 'fault', 'usb-gone!', '--serial', failing]);
   expect(armed.exitCode, armed.all).toBe(0);
-  run = await p.copro(['apply', manifest, '--simulate', '--all', '--concurrency', '8', '--json', '--junit', 'fleet.xml'], { timeoutMs: 45_000 });
+  run = await p.copro(['apply', manifest, '--simulate', '--yes', '--all', '--concurrency', '8', '--json', '--junit', 'fleet.xml'], { timeoutMs: 45_000 });
   events = parseNdjson(run.stdout) as Ev[];
   boards = new Map(await Promise.all(serials.map(async (s) => [s, await p.board(s)] as const)));
   junit = await readFile(path.join(p.dir, 'fleet.xml'), 'utf8');

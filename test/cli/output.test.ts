@@ -31,7 +31,7 @@ describe.concurrent('issue 7: output', () => {
     const manifest = await p.useManifest(QUICK_START);
     for (const env of [{ NO_COLOR: '1' }, { NO_COLOR: undefined }]) {
       await p.resetBoard();
-      const r = await p.copro(['apply', manifest, '--simulate'], { env });
+      const r = await p.copro(['apply', manifest, '--simulate', '--yes'], { env });
       expect(r.exitCode, r.all).toBe(0);
       expect(r.stdout.includes(ESC), `ESC in stdout (${JSON.stringify(env)})`).toBe(false);
       expect(r.stderr.includes(ESC), `ESC in stderr (${JSON.stringify(env)})`).toBe(false);
@@ -48,7 +48,7 @@ describe.concurrent('issue 7: output', () => {
     const p = await makeProject();
     const manifest = await p.useManifest(QUICK_START);
     const serial = await p.resetBoard();
-    const r = await underPty(p, ['apply', manifest, '--simulate'], 120);
+    const r = await underPty(p, ['apply', manifest, '--simulate', '--yes'], 120);
     expect(r.exitCode, r.raw).toBe(0);
     expect(r.raw).toContain(`${ESC}[`); // colours / cursor control
     expect(r.raw).toMatch(new RegExp(`${ESC}\\[\\d*A`)); // cursor up: the task list is redrawn in place
@@ -64,7 +64,7 @@ describe.concurrent('issue 7: output', () => {
     const p = await makeProject();
     const manifest = await p.useManifest(QUICK_START);
     await p.resetBoard();
-    const r = await underPty(p, ['apply', manifest, '--simulate'], undefined);
+    const r = await underPty(p, ['apply', manifest, '--simulate', '--yes'], undefined);
     expect(r.exitCode, r.raw).toBe(0);
     const shown = stripAnsi(r.raw);
     expect(shown).toMatch(/Verified: FUS 2\.2\.0/);
@@ -76,7 +76,7 @@ describe.concurrent('issue 7: output', () => {
     const p = await makeProject();
     const manifest = await p.useManifest(QUICK_START);
     const serial = await p.resetBoard();
-    const r = await p.copro(['apply', manifest, '--simulate', '--json']);
+    const r = await p.copro(['apply', manifest, '--simulate', '--yes', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const events = parseNdjson(r.stdout) as Ev[];
     const validate = validatorFor('events');
@@ -104,7 +104,7 @@ describe.concurrent('issue 7: output', () => {
     const p = await makeProject();
     const manifest = await p.useManifest(QUICK_START);
     const serial = await p.resetBoard();
-    const r = await p.copro(['apply', manifest, '--simulate', '--junit', 'junit.xml']);
+    const r = await p.copro(['apply', manifest, '--simulate', '--yes', '--junit', 'junit.xml']);
     expect(r.exitCode, r.all).toBe(0);
     const root = parseXml(await readFile(path.join(p.dir, 'junit.xml'), 'utf8'));
     expect(root.name).toBe('testsuites');

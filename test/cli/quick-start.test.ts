@@ -36,7 +36,7 @@ describe.concurrent('issue 2: the quick start on the simulated board', () => {
     const manifest = await p.useManifest(QUICK_START);
     expect(await p.boards()).toEqual([]); // fresh: no simulated board yet
 
-    const first = await p.copro(['apply', manifest, '--simulate']);
+    const first = await p.copro(['apply', manifest, '--simulate', '--yes']);
     expect(first.exitCode, first.all).toBe(0);
     const boards = await p.boards();
     expect(boards).toHaveLength(1); // the default board, created as a factory board
@@ -57,7 +57,7 @@ describe.concurrent('issue 2: the quick start on the simulated board', () => {
     expect(verified).toEqual(['1:1.2.0', '2:2.2.0', '3:2.2.0']);
 
     const before = await p.boardBytes(boards[0]!);
-    const again = await p.copro(['apply', manifest, '--simulate']);
+    const again = await p.copro(['apply', manifest, '--simulate', '--yes']);
     expect(again.exitCode, again.all).toBe(0);
     expect(again.stdout).toContain('No changes');
     expect(stepBlocks(again.stdout)).toEqual([]);
@@ -117,7 +117,7 @@ describe.concurrent('issue 2: the quick start on the simulated board', () => {
     const serial = await p.resetBoard();
     const before = await p.boardBytes(serial);
 
-    for (const args of [['apply', manifest, '--simulate'], ['plan', manifest, '--simulate'], ['plan', manifest, '--simulate', '--detailed-exitcode']]) {
+    for (const args of [['apply', manifest, '--simulate', '--yes'], ['plan', manifest, '--simulate'], ['plan', manifest, '--simulate', '--detailed-exitcode']]) {
       const r = await p.copro(args);
       expect(r.exitCode, `${args.join(' ')}\n${r.all}`).toBe(4);
       expect(r.stderr).toContain(`${manifest}:${line}:3:`);

@@ -15,7 +15,7 @@ describe.concurrent('issue 7: an interrupted apply resumes on the next run', () 
     const serial = await p.resetBoard();
     await p.arm(serial, fault);
 
-    const first = await p.copro(['apply', manifest, '--simulate']);
+    const first = await p.copro(['apply', manifest, '--simulate', '--yes']);
     expect(first.exitCode, first.all).toBe(1);
     // The summary names the board and the step where it stopped.
     const summary = first.stdout.slice(first.stdout.lastIndexOf('Summary'));
@@ -24,12 +24,12 @@ describe.concurrent('issue 7: an interrupted apply resumes on the next run', () 
     expect(stopped.fus.version).toBe('0.5.3'); // half a download installs nothing
     expect(stopped.faults).toEqual([]); // the one-shot fault fired
 
-    const second = await p.copro(['apply', manifest, '--simulate']);
+    const second = await p.copro(['apply', manifest, '--simulate', '--yes']);
     expect(second.exitCode, second.all).toBe(0);
     expect(second.stdout).toMatch(/1\. Update FUS 0\.5\.3 -> 1\.2\.0/); // it starts again from the board's real state
     expect(atQuickStartTarget(await p.board(serial))).toBe(true);
 
-    const third = await p.copro(['apply', manifest, '--simulate']);
+    const third = await p.copro(['apply', manifest, '--simulate', '--yes']);
     expect(third.exitCode, third.all).toBe(0);
     expect(third.stdout).toContain('No changes');
     expect(third.stdout).toMatch(new RegExp(`${serial}: already matches the manifest`));
@@ -40,7 +40,7 @@ describe.concurrent('issue 7: an interrupted apply resumes on the next run', () 
     const manifest = await p.useManifest(QUICK_START);
     const serial = await p.resetBoard();
     await p.arm(serial, 'power-loss@install');
-    const first = await p.copro(['apply', manifest, '--simulate']);
+    const first = await p.copro(['apply', manifest, '--simulate', '--yes']);
     expect(first.exitCode, first.all).toBe(0);
     expect(first.stdout).toMatch(/note: step 1: the tool reported a failure \(DISCONNECTED\), but the board shows the expected state: step accepted/);
     expect(atQuickStartTarget(await p.board(serial))).toBe(true);

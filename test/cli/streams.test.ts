@@ -55,7 +55,7 @@ describe('errors: stderr only, one prefix, one remedy word', () => {
     expect(r.stderr).toMatch(/^copro: warning: --save writes the first board only/m);
     expect(r.stdout).toMatch(/^FUS /m);
     expect(r.stdout).not.toMatch(/warning/);
-    await p.copro(['sim', 'reset']);
+    await p.copro(['sim', 'reset', '--count', '1']);
   });
 });
 

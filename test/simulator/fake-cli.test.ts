@@ -185,7 +185,7 @@ describe('fake CLI behaviours beyond the transcripts', () => {
 
   it('refuses FW_DELETE on FUS 2.x over SWD before v2.20 and does it with v2.20', async () => {
     const dir = tempDir();
-    await boardIn(dir, makeBoard({ serial: 'B1', fusVersion: '2.0.0', stack: { type: 'BLE_HCILayer', version: '1.24.0' } }));
+    await boardIn(dir, makeBoard({ serial: 'B1', fusVersion: '2.0.0', stack: { type: 'BLE_HCILayer', version: '1.24.0' }, cpu2: 'fus' }));
     const old = await runFake(dir, ['-c', 'port=swd', 'mode=UR', '-fwdelete'], '2.17.0');
     expect(old.text).toContain('Error: Firmware delete Operation Failure! Please, try again');
     expect(old.code).toBe(1);

@@ -197,7 +197,7 @@ describe('SWD: the FUS operator (STM32WB.md §7, P27, P36, P47)', () => {
   });
 
   it('FUS 2.x delete over SWD with CubeProgrammer < 2.20 is refused (release notes v1.22.1 Warning 1); 2.20 and USB work', () => {
-    const b = makeBoard({ fusVersion: '2.0.0', stack: { type: 'BLE_HCILayer', version: '1.24.0' } });
+    const b = makeBoard({ fusVersion: '2.0.0', stack: { type: 'BLE_HCILayer', version: '1.24.0' }, cpu2: 'fus' });
     const old = apply(b, { op: 'fwDelete' }, { transport: 'swd', toolVersion: '2.17.0' });
     expect(old.outcome).toMatchObject({ ok: false, error: 'UNSUPPORTED' });
     expect(old.board.stack).not.toBeNull();

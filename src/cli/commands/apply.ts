@@ -86,10 +86,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
         confirm: async (plans) => {
           const irreversible = irreversibleSummary(plans);
           if (irreversible.length === 0 || opts.yes) return true;
-          if (s.simulated) {
-            out('(simulated board: irreversible steps run without asking; a real board asks, or needs --yes)');
-            return true;
-          }
+          // A simulated board asks exactly as a real one does, so a script's exit 6 can be rehearsed.
           if (!process.stdin.isTTY) {
             process.stderr.write(`copro: error: these steps cannot be undone, and there is no terminal to ask:\n${irreversible.join('\n')}\n  remedy: re-run with --yes to confirm them\n`);
             return false;

@@ -3,6 +3,14 @@ import { readSnapshot } from '../../drivers/snapshot.js';
 import { deviceFromName } from '../../domain/devices.js';
 import { EXIT } from '../exit-codes.js';
 import { simulatorDir, CliError } from '../session.js';
+import { oneSimulatedBoard, severalBoards } from '../boards.js';
+
+async function defaultForReset(dir: string): Promise<string | undefined> {
+  const sim = await import('../../drivers/simulator/index.js');
+  const boards = await sim.listSimulatedBoards(dir);
+  if (boards.length > 1) throw severalBoards(boards, 'simulated boards');
+  return boards[0];
+}
 
 export async function simResetCommand(opts: { state?: string; serial?: string; count?: number; device?: string }): Promise<number> {
   const sim = await import('../../drivers/simulator/index.js');
@@ -18,12 +26,14 @@ export async function simResetCommand(opts: { state?: string; serial?: string; c
     return EXIT.OK;
   }
   if (device && opts.count === undefined) {
-    const serial = await sim.resetBoard(dir, undefined, opts.serial, device.key);
+    const serial = await sim.resetBoard(dir, undefined, opts.serial ?? (await defaultForReset(dir)), device.key);
     const b = await sim.readSimulatedBoard(dir, serial);
     process.stdout.write(`simulated board ${serial} reset to a new ${opts.device} (${device.key}): FUS ${b.fus.version}, no stack (${dir})\n`);
     return EXIT.OK;
   }
-  const serial = await sim.resetBoard(dir, snapshot, opts.serial);
+  // No serial: the board every other command means when none is named (the only one; the default board when
+  // there is none); several: refused, as apply refuses. `--serial X` resets X, creating it if need be.
+  const serial = await sim.resetBoard(dir, snapshot, opts.serial ?? (await defaultForReset(dir)));
   process.stdout.write(`simulated board ${serial} reset to ${opts.state ?? 'the default: STM32WB55xG, FUS 0.5.3, no stack'} (${dir})\n`);
   return EXIT.OK;
 }
@@ -31,9 +41,7 @@ export async function simResetCommand(opts: { state?: string; serial?: string; c
 export async function simShowCommand(opts: { serial?: string }): Promise<number> {
   const sim = await import('../../drivers/simulator/index.js');
   const dir = simulatorDir();
-  const boards = await sim.listSimulatedBoards(dir);
-  const serial = opts.serial ?? boards[0];
-  if (!serial) throw new CliError(`no simulated board in ${dir}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
+  const serial = await oneSimulatedBoard(opts.serial, { create: false });
   process.stdout.write(JSON.stringify(await sim.readSimulatedBoard(dir, serial), null, 2) + '\n');
   return EXIT.OK;
 }
@@ -42,8 +50,7 @@ export async function simShowCommand(opts: { serial?: string }): Promise<number>
 export async function simFaultCommand(spec: string, opts: { serial?: string; clear?: boolean }): Promise<number> {
   const sim = await import('../../drivers/simulator/index.js');
   const dir = simulatorDir();
-  const serial = opts.serial ?? (await sim.listSimulatedBoards(dir))[0];
-  if (!serial) throw new CliError(`no simulated board in ${dir}`, EXIT.ENVIRONMENT, 'run `copro sim reset`');
+  const serial = await oneSimulatedBoard(opts.serial, { create: false });
   const board = await sim.readSimulatedBoard(dir, serial);
   if (opts.clear) {
     await sim.writeSimulatedBoard(dir, sim.disarmFaults(board));

@@ -6,8 +6,8 @@ import { plan } from '../../planner/index.js';
 import { writeSnapshot } from '../../drivers/snapshot.js';
 import { acquireBoardLock } from '../../runner/lock.js';
 import { EXIT } from '../exit-codes.js';
-import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, transportOf, defaultManifestPath, type CommonOptions, lockDir } from '../session.js';
-import { selectBoards, type BoardRef } from '../boards.js';
+import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, transportOf, defaultManifestPath, type CommonOptions, lockDir } from '../session.js';
+import { selectBoards, oneSimulatedBoard, refuseDuplicates, parseSerialList, canonicalSerial, type BoardRef } from '../boards.js';
 import { writeJson } from '../json-output.js';
 import type { StatusOutput } from '../../generated/cli-output.js';
 
@@ -48,16 +48,12 @@ export async function statusCommand(manifestFile: string | undefined, opts: Stat
   const transport = s?.transport ?? transportOf(opts.port, simulated);
   let boards: BoardRef[];
   if (s) boards = await selectBoards(s, opts);
-  else if (opts.serial) boards = opts.serial.split(',').map((serial) => ({ serial }));
   else if (simulated) {
-    const sim = await import('../../drivers/simulator/index.js');
-    let list = await sim.listSimulatedBoards(simulatorDir());
-    if (list.length === 0) {
-      await sim.resetBoard(simulatorDir());
-      list = await sim.listSimulatedBoards(simulatorDir());
-    }
-    boards = list.slice(0, 1).map((serial) => ({ serial }));
-  } else boards = [{ serial: port, portOnly: true }];
+    // As with a manifest: named boards must exist; none named, the only board (several: refused).
+    const named = opts.serial ? refuseDuplicates(parseSerialList(opts.serial).map((x) => ({ serial: canonicalSerial(x) })), `--serial ${opts.serial}`) : undefined;
+    boards = named ? await Promise.all(named.map(async (b) => ({ serial: await oneSimulatedBoard(b.serial) }))) : [{ serial: await oneSimulatedBoard() }];
+  } else if (opts.serial) boards = parseSerialList(opts.serial).map((serial) => ({ serial: canonicalSerial(serial) }));
+  else boards = [{ serial: port, portOnly: true }];
   const results: { serial: string; state: BoardState }[] = [];
   for (const b of boards) {
     const lock = await acquireBoardLock(lockDir(simulated), b.serial);

@@ -213,7 +213,11 @@ export function fromBoardState(snapshot: BoardState, serial?: string): SimBoard 
     const address = snapshot.stack.installAddress ? parseHexField(snapshot.stack.installAddress) : ob ? d.flashBase + parseHexField(ob.sfsa) * d.pageSize : undefined;
     if (address !== undefined) {
       const fusStart = fusAreaStart(d, fusVersion);
-      const extra = stackSpec.fusV2Only ? 0x4000 : 0;
+      // The 16 KiB NVM area below a FUS_v2-only stack is not part of its size: decide v2-only as installedStack()
+      // will (the snapshot's word, else the catalog image's footer magic), or the stack moves down by 0x4000.
+      const v2 = stackSpec.fusV2Only ?? catalogStack(key, type, version)?.footer.imageMagic === '0xB10C8B99';
+      stackSpec.fusV2Only = v2;
+      const extra = v2 ? 0x4000 : 0;
       if (address < fusStart) stackSpec.sizeBytes = fusStart - address - extra;
     }
   }

@@ -72,8 +72,16 @@ export function fusGate(run: Run, command: string, isFusUpdate = false): SimOutc
   const b = run.b;
   b.counters.fusCommands++;
   if (run.ctx.transport === 'swd') {
-    const prepared = prepareSwdFus(run);
+    const prepared = prepareSwdFus(run, command === 'FUS_START_WS');
     if (prepared) return prepared;
+    if (b.cpu2 === 'stack' && b.lockedUp === null && !busyAt(b, run.now())) {
+      // fidelity: SWD-STACK-RUNNING. A FUS service command over SWD while the stack runs reaches no FUS: the tool ends
+      // with "Error: FUS_STATE_ERR_UNKNOWN" after loading its operator (public CubeProgrammer 2.8.0 log, community
+      // thread 39603). ST (community td-p/299518): "FUS_STATE_ERR_UNKNOWN error message means the FUS is not
+      // activated ... the M0+ core is running the RF stack. To wake it up, you have to issue the FUS get State command"
+      // (-fusgetstate). Nothing is switched or done silently. (FUS_START_WS is let through: the stack runs either way.)
+      return fail('ERR_UNKNOWN', `${command} over SWD: FUS is not activated (the wireless stack runs); -fusgetstate first switches CPU2 to FUS`, { status: { ...UNKNOWN_ERROR } });
+    }
   }
   b.fus.consecutiveGetState = 0;
   const busy = busyAt(b, run.now());

@@ -12,14 +12,15 @@ import { SimModelError, Run, fail, fusVersionWord, type SimOutcome } from './typ
  * 0x08000000 with nSWboot0=0 nboot1=1 nboot0=1, and it brings CPU2 into FUS itself (ST: "-fusgetstate ...
  * With this command you switch the M0+ core to execute security services", public CLI log: community r32 multiword iap security ext D).
  */
-export function prepareSwdFus(run: Run): SimOutcome | undefined {
+export function prepareSwdFus(run: Run, switchToFus = true): SimOutcome | undefined {
   const b = run.b;
   const ob = b.optionBytes;
   if (!b.fusOperator.inFlash || ob.nSWboot0 !== 0 || ob.nBOOT0 !== 1 || ob.nBOOT1 !== 1) {
     const loaded = loadFusOperator(run);
     if (!loaded.ok) return loaded;
   }
-  if (b.cpu2 === 'stack' && b.lockedUp === null) {
+  // Only FUS_GET_STATE (-fusgetstate / -startfus) switches CPU2 from the stack to FUS (see fusGate for the others).
+  if (switchToFus && b.cpu2 === 'stack' && b.lockedUp === null) {
     b.fus.consecutiveGetState = 1;
     b.counters.fusGetStates += 2;
     if (!resetChip(run, 'FUS operator: second FUS_GET_STATE', 'fus')) return fail('POWER_LOSS', 'power was lost while the operator started FUS');

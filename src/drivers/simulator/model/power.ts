@@ -48,7 +48,7 @@ export function corruptOptionBytes(run: Run, why: string): void {
   // fidelity: WB1X-SAFEBOOT-SBRV
   const sbrv = safebootSbrv(b);
   b.optionBytes = { ...b.optionBytes, sfsa: 0, sbrv };
-  run.note(`option bytes corrupted (${why}): SFSA=0x00, SBRV=${hex(sbrv)}, CPU2 boots into safeboot`);
+  run.note(`option bytes corrupted (${why}): SFSA=0x00, SBRV=${hex(sbrv, 5)}, CPU2 boots into safeboot`);
 }
 
 /**
