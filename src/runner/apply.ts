@@ -12,7 +12,7 @@ import { DriverError } from '../drivers/driver.js';
 import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Plan, Target } from '../planner/types.js';
-import { acquireBoardLock, BoardLockedError, type BoardLock } from './lock.js';
+import { acquireBoardLock, BoardLockedError, chipLockKey, combinedLock, type BoardLock, type CombinedLock } from './lock.js';
 import { stamp, type EventSink } from './events.js';
 import { swdReadWouldDestroyApplication } from './swd-guard.js';
 import { runStep, FLASH_ONLY_STEPS } from './execute.js';
@@ -77,7 +77,7 @@ export interface ApplyOptions {
 interface Prepared {
   spec: BoardSpec;
   driver?: Driver;
-  lock?: BoardLock;
+  lock?: CombinedLock;
   state?: BoardState;
   plan?: Plan;
   result?: BoardResult;
@@ -104,7 +104,7 @@ function wantedType(t: Target): string | undefined {
 async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
   const { spec } = p;
   try {
-    p.lock = await acquireBoardLock(o.lockDir, spec.serial, { waitMs: o.waitLockMs, signal: o.signal, onWait: o.log });
+    p.lock = combinedLock(await acquireBoardLock(o.lockDir, spec.serial, { waitMs: o.waitLockMs, signal: o.signal, onWait: o.log }));
     if (p.lock.recoveredFrom) o.log?.(`board ${spec.serial}: recovered a stale lock left by pid ${p.lock.recoveredFrom.pid} (${p.lock.recoveredFrom.command})`);
     p.driver = await spec.open(p.lock);
     const swdLoss = await swdReadWouldDestroyApplication(p.driver, o.target, o.signal);
@@ -113,6 +113,14 @@ async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
       return;
     }
     p.state = await p.driver.readState({ signal: o.signal });
+    // The chip itself, once its UID64 is read: another port or serial reaching the same chip is the same board.
+    const chip = chipLockKey(p.state.device.uid64);
+    if (chip) {
+      const held = await acquireBoardLock(o.lockDir, chip, { waitMs: o.waitLockMs, signal: o.signal, onWait: o.log }).catch((e: unknown) => {
+        throw e instanceof BoardLockedError ? new BoardLockedError(`${spec.serial} (chip UID64 ${p.state!.device.uid64}, reached by another port or serial)`, e.holder, e.childAtWork) : e;
+      });
+      p.lock.add(held);
+    }
     p.plan = o.plan({ state: p.state, target: o.target, images: o.images });
     o.emit(stamp({ type: 'plan', board: spec.serial, status: p.plan.status, steps: p.plan.steps.length, plan: p.plan }));
   } catch (e) {

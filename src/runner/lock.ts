@@ -267,3 +267,43 @@ function handle(file: string, info: LockInfo, recoveredFrom: LockInfo | undefine
     },
   };
 }
+
+/** The lock name of a chip by its UID64 (RM0434: unique per chip), whatever port or serial reached it. */
+export function chipLockKey(uid64: string): string | undefined {
+  return /^0x[0-9a-f]{16}$/i.test(uid64) ? `uid64-${uid64.slice(2).toUpperCase()}` : undefined;
+}
+
+/**
+ * One board held under two names: the name it was reached by (its canonical serial or port, taken before it is
+ * touched) and, once the first read gave it, the chip's UID64 (two ports, e.g. its DFU serial and its ST-LINK's,
+ * reach one chip). Tool processes are recorded in both, so neither is taken over while a tool still works.
+ */
+export interface CombinedLock extends BoardLock {
+  /** Adds the chip's lock; the tool processes running now are recorded in it too. */
+  add(lock: BoardLock): void;
+}
+
+export function combinedLock(first: BoardLock): CombinedLock {
+  const locks: BoardLock[] = [first];
+  const children = new Set<number>();
+  return {
+    file: first.file,
+    ...(first.recoveredFrom ? { recoveredFrom: first.recoveredFrom } : {}),
+    add(lock) {
+      locks.push(lock);
+      for (const pid of children) lock.addChild(pid);
+    },
+    addChild(pid) {
+      children.add(pid);
+      for (const l of locks) l.addChild(pid);
+    },
+    removeChild(pid) {
+      children.delete(pid);
+      for (const l of locks) l.removeChild(pid);
+    },
+    async release() {
+      // The chip's lock first: the name it was reached by stays held until the board is entirely free.
+      for (const l of [...locks].reverse()) await l.release().catch(() => undefined);
+    },
+  };
+}

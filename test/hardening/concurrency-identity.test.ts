@@ -110,7 +110,11 @@ describe.each([2, 4])('%i applies started together on one board, each naming it 
 
 describe('with --wait-lock the others wait (real driver, fake CLI)', () => {
   it('the waiting runs start after the holder, re-read the board and have nothing to do', async () => {
-    const runs = spellings.slice(0, 3).map((s, i) => realApply(i === 0 ? s : [...s, '--wait-lock', '300']));
+    // The holder first, until it holds the board (its plan is out): on a loaded machine a waiter spawned at the
+    // same moment could take the lock first, and the holder (no --wait-lock) would then rightly exit 5.
+    const holder = realApply(spellings[0]!);
+    await holder.waitFor(/"type":"plan"/, 60_000);
+    const runs = [holder, ...spellings.slice(1, 3).map((s) => realApply([...s, '--wait-lock', '300']))];
     const results = await Promise.all(runs.map((r) => r.done));
     const ranSteps = results.filter((r) => /"type":"step-started"/.test(r.stdout));
     expect(ranSteps, results.map((r) => r.stdout + r.stderr).join('\n----\n')).toHaveLength(1);
