@@ -80,14 +80,21 @@ export function hasUsbDfu(family: Family): boolean {
 }
 
 /**
- * Safeboot's option-byte signature: SFSA = 0 with the family's safeboot SBRV. On a family whose safeboot SBRV no
- * public log shows (WB1x), SFSA = 0 alone counts: a secure area from the flash base is never a working configuration.
+ * Safeboot's option-byte signatures (there is more than one):
+ * - SFSA = 0, whatever SBRV: a secure area from the flash base is never a working configuration (ST wiki quoted in
+ *   community m-p/161428: "SFSA = 0x00 and SBRV = 0x3FC00"; community m-p/788551: SFSA = 0x00 with FUS v0.0.0 on
+ *   1-2 % of a production batch, SBRV not given);
+ * - SBRV pointing into safeboot's page (0x3FC00..0x3FFFF on a WB5x) with any SFSA: community td-p/649559, SBRV 0x3FFFF,
+ *   FUS v0.0.0.0, ST: "The SBRV value is pointing on the safeboot". Only for a family whose safeboot SBRV is known.
  */
 export function isSafebootSignature(family: Family, sfsa: number, sbrv: number): boolean {
-  if (sfsa !== 0) return false;
+  if (sfsa === 0) return true;
   const s = FAMILIES[family].safeboot;
-  return s.sure ? sbrv === s.sbrv : true;
+  return s.sure && sbrv >= s.sbrv && sbrv < s.sbrv + SAFEBOOT_PAGE_WORDS;
 }
+
+/** SBRV counts 32-bit words: one 4 KB page of boot vectors (WB5x: 0x3FC00..0x3FFFF, the last page of 1 MB). */
+const SAFEBOOT_PAGE_WORDS = 0x1000 / 4;
 
 /** The same, for a board known only by its device id (a read-back): an unknown id is judged as a WB5x. */
 export function isSafebootForDeviceId(deviceId: number | undefined, sfsa: number, sbrv: number): boolean {

@@ -16,7 +16,7 @@ export async function runCommand(x: Session, c: Command): Promise<void> {
       const bytes = Math.max(4, Math.ceil(c.size / 4) * 4);
       const { outcome } = await x.exec({ op: 'readMemory', address: c.address, words: bytes / 4 });
       out.line('', 'Reading 32-bit memory content', `  Size          : ${bytes} Bytes`, `  Address:      : 0x${S.hex8(c.address)}`, '');
-      if (!outcome.ok) x.fail('Error: Data read failed'); // unknown text
+      if (!outcome.ok) x.fail('Error: Data read failed'); // reconstructed: no public log shows this text
       const words = outcome.words!;
       for (const row of r32Rows(out.quirks, c.address, words)) out.line(`0x${S.hex8(row.address)} : ${row.words.map(S.hex8).join(' ')}`);
       return;
@@ -25,7 +25,7 @@ export async function runCommand(x: Session, c: Command): Promise<void> {
       const { outcome } = await x.exec({ op: 'writeMemory', address: c.address, words: c.data });
       out.line('', 'Downloading 32-bit data...', '');
       out.bar();
-      if (!outcome.ok) x.fail('Error: Downloading 32-bit data failed'); // unknown text
+      if (!outcome.ok) x.fail('Error: Downloading 32-bit data failed'); // reconstructed: no public log shows this text
       out.line('Downloading 32-bit data done successfully');
       return;
     }
@@ -66,7 +66,7 @@ export async function runCommand(x: Session, c: Command): Promise<void> {
       await x.ensureFus(x.verbose);
       const { outcome } = await x.exec({ op: 'activateAntiRollback' });
       if (!outcome.ok) x.failOutcome(outcome);
-      out.line('Antirollback activated successfully'); // unknown text
+      out.line('Antirollback activated successfully'); // reconstructed: no public log shows this text
       return;
     }
     case 'wusrkey':
@@ -76,15 +76,15 @@ export async function runCommand(x: Session, c: Command): Promise<void> {
       const op = c.kind === 'wusrkey' ? 'storeUserKey' : c.kind === 'authkeyupdate' ? 'updateAuthKey' : 'lockAuthKey';
       const { outcome } = await x.exec({ op });
       if (!outcome.ok) x.failOutcome(outcome);
-      out.line(c.kind === 'wusrkey' ? 'Write user key command execution finished' : c.kind === 'authkeyupdate' ? 'Authentication key update command execution finished' : 'Authentication key lock command execution finished'); // unknown texts
+      out.line(c.kind === 'wusrkey' ? 'Write user key command execution finished' : c.kind === 'authkeyupdate' ? 'Authentication key update command execution finished' : 'Authentication key lock command execution finished'); // reconstructed: no public log shows these texts
       return;
     }
     case 'getuid64':
-      out.line('', `UID64 : ${x.board.device.uid64}`); // unknown text
+      out.line('', `UID64 : ${x.board.device.uid64}`); // reconstructed: no public log shows this text
       return;
     case 'fusopgetversion':
-      if (x.transport !== 'swd') x.fail('Error: This command is available only with SWD connection'); // unknown text
-      out.line('', 'FUS Operator version : v2.0.0'); // unknown text
+      if (x.transport !== 'swd') x.fail('Error: This command is available only with SWD connection'); // reconstructed: no public log shows this text
+      out.line('', 'FUS Operator version : v2.0.0'); // reconstructed: no public log shows this text
       return;
     case 'ob-displ':
       await obDisplay(x);

@@ -57,7 +57,7 @@ export function header(out: Output, s: S.Style, b: SimBoard, c: ConnectParams): 
   if (c.transport === 'usb') {
     const usb = b.device.attachments.find((a) => a.transport === 'usb');
     out.line('USB speed   : Full Speed (12MBit/s)', 'Manuf. ID   : STMicroelectronics', 'Product ID  : DFU in FS Mode', `SN          : ${out.quirks.foreignSerial ?? (usb && usb.transport === 'usb' ? usb.serial : '')}`, 'FW version  : 0x011a');
-    // Unknown: where exactly newer versions add these (cubeprogrammer-cli.md §3 "newer adds DFU protocol, Board, Revision ID").
+    // reconstructed: where exactly newer versions add these (cubeprogrammer-cli.md §3 "newer adds DFU protocol, Board, Revision ID").
     if (s.at('2.6.0')) out.line('DFU protocol: 1.1', 'Board       : --');
     out.line(`Device ID   : 0x0${b.device.deviceId.toString(16)}`);
     if (s.at('2.6.0')) out.line('Revision ID : --  ');

@@ -50,7 +50,7 @@ async function readBytes(x: Session, file: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch {
-    x.fail(`Error: File does not exist: ${file}`); // unknown text
+    x.fail(`Error: File does not exist: ${file}`); // reconstructed: no public log shows this text
   }
 }
 
@@ -63,7 +63,7 @@ function programmingBlock(x: Session, name: string, size: number, address: numbe
   out.line('Erasing memory corresponding to segment 0:');
   if (erase) {
     out.line(`Erasing internal memory sectors [${erase.firstPage} ${erase.lastPage}]`);
-    // Guess: per-sector lines for short erases (6 sectors in 14 and 5 in 03 had them, 41 sectors in 14 did not).
+    // reconstructed (a guess): per-sector lines for short erases (6 sectors in 14 and 5 in 03 had them, 41 sectors in 14 did not).
     const count = erase.lastPage - erase.firstPage + 1;
     if (count <= 10 || erase.failedFromPage !== undefined) {
       const last = erase.failedFromPage ?? erase.lastPage;
@@ -85,7 +85,7 @@ export async function eraseSectors(x: Session, what: string[]): Promise<void> {
   if (joined === '' || joined.toLowerCase() === 'all') x.fail('Error: Mass erase command is not available for WB devices...'); // cli-transcripts/08 (wording partly unknown)
   const range = /^\[\s*(\d+)\s+(\d+)\s*\]$/.exec(joined);
   const codes = range ? [Number(range[1]), Number(range[2])] : joined.split(/[\s,]+/).map(Number);
-  if (codes.some((n) => !Number.isInteger(n) || n < 0)) x.fail(`Error: Wrong erase command: ${joined}`); // unknown text
+  if (codes.some((n) => !Number.isInteger(n) || n < 0)) x.fail(`Error: Wrong erase command: ${joined}`); // reconstructed: no public log shows this text
   const first = Math.min(...codes);
   const last = Math.max(...codes);
   if (!range && last - first + 1 !== new Set(codes).size) x.fail(`Error: Wrong erase command: ${joined} (copro's fake erases contiguous codes only)`);

@@ -23,7 +23,7 @@ function listDfu(out: Output, all: SimBoard[]): void {
     out.line('No STM32 device in DFU mode connected', '');
     return;
   }
-  // Unknown beyond the first lines (cubeprogrammer-cli.md §3: "Total number of available STM32 device in DFU mode: 1" + "  Device Index           : USB1").
+  // reconstructed beyond the first lines (cubeprogrammer-cli.md §3: "Total number of available STM32 device in DFU mode: 1" + "  Device Index           : USB1").
   out.line(`Total number of available STM32 device in DFU mode: ${visible.length}`, '');
   visible.forEach((b, i) => {
     const usb = b.device.attachments.find((a) => a.transport === 'usb');

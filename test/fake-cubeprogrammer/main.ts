@@ -11,7 +11,9 @@
  * Split by what it prints: session.ts (output, FUS polling, the SWD operator), connect.ts (board and header),
  * list.ts (-l), commands.ts, install.ts (-fwdelete, -fwupgrade, -w), option-bytes.ts (-ob).
  *
- * Where the real output is not known (no transcript), the text is marked "unknown" in a comment and kept plausible.
+ * fidelity: FAKECLI-RECONSTRUCTED. Where no public log shows the real output, the text (or the version threshold of a
+ * wording change) is marked "reconstructed" in a comment and kept plausible; test/simulator/fidelity-ledger.test.ts
+ * fails on an output marked "unknown" or "guess" without that word.
  * Exit codes are undocumented (STM32WB.md §7): 0 on success, 1 after an `Error:`, and 0 where the real tool was seen
  * to exit 0 after a failure (the device vanishing in cli-transcripts/01, armed fault `exit-0-after-error`).
  */
@@ -71,7 +73,7 @@ export async function main(argv: readonly string[], io: FakeIo): Promise<number>
 async function run(parsed: Parsed, out: Output, style: S.Style, io: FakeIo): Promise<number> {
   out.line(...S.banner(style));
   if (parsed.version) {
-    out.line(`STM32CubeProgrammer version: ${style.version} `); // unknown exact text
+    out.line(`STM32CubeProgrammer version: ${style.version} `); // reconstructed: no public log shows the exact text
     return 0;
   }
   if (parsed.help) {
@@ -84,7 +86,7 @@ async function run(parsed: Parsed, out: Output, style: S.Style, io: FakeIo): Pro
   const c = parsed.connect;
   if (!c) {
     if (parsed.commands.length > 0) {
-      out.line('Error: No connection established: use -c port=...'); // unknown text
+      out.line('Error: No connection established: use -c port=...'); // reconstructed: no public log shows this text
       return 1;
     }
     return 0;
@@ -97,9 +99,9 @@ async function run(parsed: Parsed, out: Output, style: S.Style, io: FakeIo): Pro
   if ((await listSimulatedBoards(dir)).length === 0) await resetBoard(dir);
   const picked = pickBoard(await boards(dir), c);
   if (!picked) {
-    if (c.transport === 'usb') out.line(...(style.at('2.3.0') ? ['', ''] : []), 'Error: No STM32 target found!'); // unknown exact text for USB
+    if (c.transport === 'usb') out.line(...(style.at('2.3.0') ? ['', ''] : []), 'Error: No STM32 target found!'); // reconstructed: no public log shows the exact text over USB
     else if (c.transport === 'swd') out.line('Error: No ST-Link detected!');
-    else out.line(`Error: Cannot open port ${c.port}`); // unknown text
+    else out.line(`Error: Cannot open port ${c.port}`); // reconstructed: no public log shows this text
     return 1;
   }
   // Overlap is recorded, not hidden: see overlap.ts (the store lock below keeps the board file whole only).
@@ -119,7 +121,7 @@ async function run(parsed: Parsed, out: Output, style: S.Style, io: FakeIo): Pro
     const probe = board.device.attachments.find((a) => a.transport === 'swd');
     if (c.transport === 'swd' && probe && probe.transport === 'swd' && probe.connectError) {
       await x.save();
-      out.line('ST-LINK error (DEV_CONNECT_ERR)', 'Error: No ST-Link detected!'); // unknown combination
+      out.line('ST-LINK error (DEV_CONNECT_ERR)', 'Error: No ST-Link detected!'); // reconstructed: no public log shows this combination
       return 1;
     }
     const connected = await x.exec({ op: 'connect' });

@@ -156,11 +156,11 @@ export class Session {
     const unchanged = ev?.obUnchanged ?? [];
     for (const name of unchanged) this.out.line(`Warning: Option Byte: ${name}, value: 0x${value[name]!.toString(16)}, was not modified.`);
     if (!outcome.ok) {
-      this.out.line('Error: failed to erase memory'); // unknown exact text for a failed operator download
+      this.out.line('Error: failed to erase memory'); // reconstructed: no public log shows a failed operator download
       this.failOutcome(outcome);
     }
     if (ev && ev.obChanged.length === 0) this.out.line('', "Warning: Option Bytes are unchanged, Data won't be downloaded");
-    else this.programmingObBlock(); // unknown: the changed case is not in a transcript; shaped like 24 A
+    else this.programmingObBlock(); // reconstructed: the changed case is in no public log; shaped like 24 A
     if (S.printsObTime(this.style)) this.out.line(`Time elapsed during option Bytes configuration: ${S.elapsed(0)}`);
     this.out.line('Succeeded to set nSWboot0=0 nboot1=1 nboot0=1');
     const file = S.operatorFile(this.style, this.board.device.deviceId);
@@ -230,7 +230,7 @@ export function fusErrorText(error: string, s: S.Style): string {
     case 'IMG_NOT_ENOUGH_SPACE':
       return "FUS_STATE_IMG_NO_SPACE: Firmware/FUS upgrade requested, image found and authentic, but there's no space"; // P43 (wording partly unknown)
     case 'FW_ROLLBACK_ERROR':
-      return 'FUS_STATE_FW_ROLLBACK_ERROR'; // unknown
+      return 'FUS_STATE_FW_ROLLBACK_ERROR'; // reconstructed: no public log shows this text
     case 'ERR_UNKNOWN':
       return s.at('2.10.0') ? 'FUS_STATE_ERR_UNKNOWN: Unknown error' : 'FUS_STATE_ERR_UNKNOWN';
     default:

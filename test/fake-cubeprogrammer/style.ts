@@ -44,7 +44,7 @@ export function flashSizeText(kb: number): string {
 
 /**
  * File sizes: `24492 Bytes` (v2.3-v2.5, cli-transcripts/14, 19), `8 KBytes` (v2.7/v2.8, 06 and 11), `8.00 KB` /
- * `127.05 KB` (newer: 13, P43; v2.15 in 28 A). Guess: the switch to `x.xx KB` happened at 2.10.
+ * `127.05 KB` (newer: 13, P43; v2.15 in 28 A). Reconstructed (a guess): the switch to `x.xx KB` happened at 2.10.
  */
 export function fileSizeText(s: Style, bytes: number): string {
   if (s.at('2.10.0')) return bytes >= 1024 ? `${(bytes / 1024).toFixed(2)} KB` : `${bytes} Bytes`;
@@ -54,9 +54,9 @@ export function fileSizeText(s: Style, bytes: number): string {
 
 /** Device name line: STM32WBxx (v2.2, v2.5), STM32WB55xx (v2.4 over SWD), STM32WB5x (v2.7, v2.8), STM32WB5x/35xx (v2.17). */
 export function deviceName(s: Style, deviceId: number, transport: 'usb' | 'swd' | 'uart'): string {
-  if (deviceId === 0x494) return s.at('2.7.0') ? 'STM32WB1x' : 'STM32WBxx'; // guess: no WB1x transcript
+  if (deviceId === 0x494) return s.at('2.7.0') ? 'STM32WB1x' : 'STM32WBxx'; // reconstructed (a guess): no WB1x transcript
   if (!s.at('2.7.0')) return transport === 'swd' && s.at('2.4.0') && !s.at('2.5.0') ? 'STM32WB55xx' : 'STM32WBxx';
-  // Guess: the /35xx suffix appeared between 2.8 and 2.17.
+  // reconstructed (a guess): the /35xx suffix appeared between 2.8 and 2.17.
   return s.at('2.15.0') ? 'STM32WB5x/35xx' : 'STM32WB5x';
 }
 
@@ -74,7 +74,7 @@ export function oldDeleteLine(s: Style): string {
  * Whether FUS state/status pairs are printed while the tool waits for FUS, and the delete is reported as
  * "Deleting firmware ... / Firmware delete finished" (USB v2.3 and v2.5: 01, 14) rather than
  * "Warning: FUS_STATE_IMG_NOT_FOUND, Flash already empty ! / Firmware delete Success" (SWD v2.7: 06; USB in P43, ~v2.19).
- * Guess: USB switched with v2.7 too.
+ * Reconstructed (a guess): USB switched with v2.7 too.
  */
 export function verboseFusPolling(s: Style, transport: 'usb' | 'swd' | 'uart'): boolean {
   return transport !== 'swd' && !s.at('2.7.0');
@@ -92,14 +92,14 @@ export function operatorFile(s: Style, deviceId: number): string {
   return s.at('2.4.0') ? `0x${deviceId.toString(16)}_FUS_Operator.bin` : 'FUS_Operator.bin';
 }
 
-/** `Error: No STM32 target found!` gained a Debug Authentication suffix by v2.17 (cli-transcripts/16; guess: 2.15). */
+/** `Error: No STM32 target found!` gained a Debug Authentication suffix by v2.17 (cli-transcripts/16; the 2.15 threshold is reconstructed, a guess). */
 export function noTargetLine(s: Style): string {
   return s.at('2.15.0')
     ? 'Error: No STM32 target found! If your product embeds Debug Authentication, please perform a discovery using Debug Authentication'
     : 'Error: No STM32 target found!';
 }
 
-/** `-l`: J-Link section (v2.17, not v2.2: 16, 17; guess 2.15); probe Access Port / Board Name lines (v2.17, not v2.2; guess 2.10). */
+/** `-l`: J-Link section (v2.17, not v2.2: 16, 17; reconstructed threshold 2.15, a guess); probe Access Port / Board Name lines (v2.17, not v2.2; reconstructed threshold 2.10, a guess). */
 export function listsJLink(s: Style): boolean {
   return s.at('2.15.0');
 }

@@ -36,7 +36,7 @@ function filesUnder(dir: string): string[] {
 /** `// fidelity: ID` tags in the simulator sources. */
 function tags(): Map<string, string> {
   const found = new Map<string, string>();
-  for (const f of filesUnder(path.join(root, 'src/drivers/simulator'))) {
+  for (const f of [...filesUnder(path.join(root, 'src/drivers/simulator')), ...filesUnder(path.join(root, 'test/fake-cubeprogrammer'))]) {
     for (const m of readFileSync(f, 'utf8').matchAll(/fidelity: ([A-Z0-9][A-Z0-9.-]*[A-Z0-9])/g)) found.set(m[1]!, path.relative(root, f));
   }
   return found;
@@ -70,6 +70,22 @@ describe('fidelity ledger (docs/fidelity.md)', () => {
       expect(r.confidence, r.id).toMatch(/^(documented|observed|assumption)\b/);
       if (r.confidence.startsWith('assumption')) expect(r.confidence, `${r.id}: what evidence would settle it?`).toMatch(/settle|would|shown|confirm/);
     }
+  });
+
+  it('every fake-CLI output with no public log behind it is marked reconstructed', () => {
+    const dir = path.join(root, 'test/fake-cubeprogrammer');
+    const unmarked: string[] = [];
+    let marked = 0;
+    for (const f of filesUnder(dir)) {
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (/reconstructed/i.test(line)) marked++;
+          else if (/\/\/.*\b(unknown (exact )?texts?|unknown combination|guess)\b|^\s*\/\/ *unknown\b/i.test(line)) unmarked.push(`${path.basename(f)}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    expect(unmarked, 'say "reconstructed" where no public log shows the output').toEqual([]);
+    expect(marked).toBeGreaterThan(15);
   });
 
   it("every row's test exists (file under test/simulator, and a test title containing the words)", () => {

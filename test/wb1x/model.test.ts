@@ -30,7 +30,11 @@ describe('WB1x family facts', () => {
 
   it('safeboot signature: 0x3FC00 is a WB5x constant; on a WB1x SFSA = 0 alone counts', () => {
     expect(isSafebootSignature('STM32WB5x', 0, 0x3fc00)).toBe(true);
-    expect(isSafebootSignature('STM32WB5x', 0, 0x11800)).toBe(false);
+    // SFSA = 0 is safeboot on a WB5x too, whatever SBRV (community m-p/788551; fidelity SAFEBOOT-SIGNATURES); the
+    // WB5x constant shows in the second signature: SBRV in safeboot's page with SFSA set (community td-p/649559).
+    expect(isSafebootSignature('STM32WB5x', 0, 0x11800)).toBe(true);
+    expect(isSafebootSignature('STM32WB5x', 0xf4, 0x3ffff)).toBe(true);
+    expect(isSafebootSignature('STM32WB1x', 0x8c, 0x3ffff)).toBe(false);
     expect(isSafebootSignature('STM32WB1x', 0, 0x3fc00)).toBe(true);
     expect(isSafebootSignature('STM32WB1x', 0x8c, 0x11800)).toBe(false);
   });

@@ -92,7 +92,8 @@ export function fusGate(run: Run, command: string, isFusUpdate = false): SimOutc
   if (b.lockedUp !== null) return fail('LOCKED_UP', `CPU2 is locked up for good (${b.lockedUp})`, { status: UNKNOWN_ERROR });
   if (b.cpu2 === 'safeboot') {
     // public field reports: FUS version 0.0.0, FUS cannot be started while the option bytes force safeboot.
-    return fail('STATE_NOT_RUNNING', 'CPU2 runs safeboot (SFSA=0x00, SBRV=0x3FC00): FUS is not running and cannot be started', { status: NOT_RUNNING });
+    const ob = b.optionBytes;
+    return fail('STATE_NOT_RUNNING', `CPU2 runs safeboot (SFSA=0x${ob.sfsa.toString(16).toUpperCase().padStart(2, '0')}, SBRV=0x${ob.sbrv.toString(16).toUpperCase()}): FUS is not running and cannot be started`, { status: NOT_RUNNING });
   }
   if (b.cpu2 !== 'fus') {
     // community m-p/63529: FUS commands sent while the wireless stack runs are not understood.

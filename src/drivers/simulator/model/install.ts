@@ -354,4 +354,22 @@ export function installStack(run: Run, staged: StagedImage, image: ImageView): v
   // SFSA/SBRV move to the new image start (STM32CubeWB release notes and AN5185, reading versions: SBRV = SFSA*page/4 when CPU2 boots the stack).
   b.optionBytes = { ...b.optionBytes, sfsa: pageOf(device, address), sbrv: sbrvFor(device, address) };
   setReport(b, IDLE);
+  if (image.kind === 'safeboot') safebootFactoryReset(run, address);
+}
+
+/**
+ * fidelity: SAFEBOOT-FACTORY-RESET. Installing a safeboot image is a factory reset: CPU1's code below the secure area
+ * is erased with it (the application, anything staged). ST staff call the safeboot path a factory reset ("Perform a
+ * factory reset to restore the device to its default state", community m-p/716528); that it erases CPU1's flash is
+ * an assumption copro must not be kinder than (a log of a safeboot install on a board with an application settles it).
+ */
+function safebootFactoryReset(run: Run, secureFrom: number): void {
+  const b = run.b;
+  const device = deviceOf(b);
+  const app = b.application;
+  const appPages = app.present ? Math.ceil(app.size / device.pageSize) : 0;
+  destroyRange(run, device.flashBase, secureFrom, 'install');
+  b.application = { present: false, start: device.flashBase, size: 0, sha256: null, clobberedByFusOperator: false, overwritten: false };
+  run.countPages('erase', 'application', appPages);
+  run.note('safeboot installed: factory reset, CPU1\'s flash below the secure area was erased (the application is gone)');
 }

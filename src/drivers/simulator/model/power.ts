@@ -36,6 +36,7 @@ export function boot(run: Run, reason: string, into?: 'fus'): void {
   // fidelity: CPU2-STAYS-FUS. ST FAQ ta-p/722270 and td-p/806816: once switched to FUS, CPU2 boots FUS again at every
   // reset and power cycle until FUS_START_WS ("Start Wireless Stack"); a stack install starts the stack by default.
   if (into === 'fus') b.fusRequested = true;
+  // fidelity: SAFEBOOT-SIGNATURES (SFSA 0 whatever SBRV, or SBRV in safeboot's page: src/domain/families.ts)
   if (isSafebootOptionBytes(b)) b.cpu2 = 'safeboot';
   else if (b.fusRequested || !b.stack) b.cpu2 = 'fus';
   else b.cpu2 = 'stack';
