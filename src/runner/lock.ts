@@ -270,7 +270,10 @@ function handle(file: string, info: LockInfo, recoveredFrom: LockInfo | undefine
 
 /** The lock name of a chip by its UID64 (RM0434: unique per chip), whatever port or serial reached it. */
 export function chipLockKey(uid64: string): string | undefined {
-  return /^0x[0-9a-f]{16}$/i.test(uid64) ? `uid64-${uid64.slice(2).toUpperCase()}` : undefined;
+  // All zeros or all ones is no chip's identity (a read the tool or port did not really do, erased memory):
+  // locking by it would make every board one.
+  if (!/^0x[0-9a-f]{16}$/i.test(uid64) || /^0x(0{16}|f{16})$/i.test(uid64)) return undefined;
+  return `uid64-${uid64.slice(2).toUpperCase()}`;
 }
 
 /**

@@ -71,5 +71,8 @@ describe('combinedLock', () => {
     expect(calls).toEqual(['serial+11', 'chip+11', 'serial+12', 'chip+12', 'serial-11', 'chip-11', 'chip released', 'serial released']);
     expect(chipLockKey('0x0080E12600658473')).toBe('uid64-0080E12600658473');
     expect(chipLockKey('unknown')).toBeUndefined();
+    // Not an identity: every board would be one (over SWD the fake CLI reads UID64 as zeros).
+    expect(chipLockKey('0x0000000000000000')).toBeUndefined();
+    expect(chipLockKey('0xFFFFFFFFFFFFFFFF')).toBeUndefined();
   });
 });
