@@ -77,13 +77,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--state <snapshot.json>', 'plan offline from a saved board state (copro status --save)')
       .option('--json', 'print the plan as JSON (schemas/plan.schema.json)')
       .option('--detailed-exitcode', 'exit 0 when nothing to do, 2 when changes are planned (like terraform plan)')
-      .addHelpText('after', examples(['copro plan manifests/nucleo-wb55-ble.yaml --simulate', 'copro plan copro.yaml --state board.json --json', 'copro plan --detailed-exitcode || [ $? -eq 2 ]'])),
+      .option('--out <plan.json>', 'also save the plan, for `copro apply plan.json` to carry out exactly (like terraform plan -out; -out works too)')
+      .addHelpText('after', examples(['copro plan manifests/nucleo-wb55-ble.yaml --simulate', 'copro plan copro.yaml --state board.json --json', 'copro plan --detailed-exitcode || [ $? -eq 2 ]', 'copro plan copro.yaml --out plan.json && copro apply plan.json'])),
   ).action(async (manifest: string, opts) => setExit(await (await import('./commands/plan.js')).planCommand(manifest, opts)));
 
   boardOptions(
     program
       .command('apply')
-      .argument('[manifest]', 'manifest file', 'copro.yaml')
+      .argument('[manifest]', 'manifest file, or a plan file saved by `copro plan --out` (*.json)', 'copro.yaml')
       .description('The command that changes the board: read it fully (this may reset the chip; over SWD it runs CubeProgrammer\'s FUS operator), plan, check every image, then run the steps, verifying each by read-back.')
       .option('-y, --yes', 'do not ask before irreversible steps (FUS update, anti-rollback)')
       .option('--dry-run', 'plan and check images, change nothing')
@@ -292,7 +293,8 @@ async function runMain(argv: string[]): Promise<number> {
   };
   override(program);
   try {
-    await program.parseAsync(argv);
+    // terraform spells it `-out`: accept that spelling too.
+    await program.parseAsync(argv.map((a, i) => (i >= 2 && a === '-out' ? '--out' : a.startsWith('-out=') ? `--out=${a.slice(5)}` : a)));
     return code;
   } catch (e) {
     return await failure(e, argv);

@@ -16,7 +16,7 @@
  */
 import { hex } from '../domain/hex.js';
 import { sfsaToAddress, type Device } from '../domain/devices.js';
-import { findCatalogImage, catalogInstallAddress } from './catalog.js';
+import { findCatalogImage, catalogInstallAddress } from './catalog-core.js';
 import { IMAGE_MAGIC, type ImageIdentity } from './types.js';
 
 /** "FUSv2 only" stacks go 0x4000 lower (rules §4, v1.22.1 "start_address - 0x4000"). */

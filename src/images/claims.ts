@@ -12,10 +12,10 @@
  *   for an image whose file is present but differs.
  * Pure (the catalog is static data).
  */
-import path from 'node:path';
+import { basename } from 'pathe';
 import type { Family } from '../domain/devices.js';
 import { bytesFromHex, SIGNATURE_FOOTER_SIZE, TRAILER_SIZE } from './footer.js';
-import { currentName, loadCatalog, type CatalogImage } from './catalog.js';
+import { currentName, loadCatalog, type CatalogImage } from './catalog-core.js';
 
 /** The recorded trailer of a catalog image: image footer (20 B) and signature footer (20 B), hex. */
 function trailerKey(imageFooterHex: string, signatureFooterHex: string, size: number): string {
@@ -100,7 +100,7 @@ export function recordedVersionWord(record: CatalogImage): number | undefined {
  * known) that ST ships under exactly this name today. Undefined for a name ST does not use there.
  */
 export function nameClaim(fileName: string, release: string | undefined, family: Family | undefined): CatalogImage | undefined {
-  const base = path.basename(fileName).toLowerCase();
+  const base = basename(fileName).toLowerCase();
   const catalog = loadCatalog();
   const tag = release === undefined || release === 'latest' ? catalog.latestRelease : release;
   return catalog.images.find(

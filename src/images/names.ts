@@ -3,7 +3,7 @@
  * a `_for_fus_0_5_3.bin` once held FUS 1.2.0 for another FUS): copro identifies by content and uses a
  * name only to warn when it disagrees, or to guess a stack type the footer cannot carry.
  */
-import path from 'node:path';
+import { basename } from 'pathe';
 import { STACK_TYPE_NAMES } from '../domain/stack-types.js';
 import type { Family } from '../domain/devices.js';
 import type { ImageKind } from './types.js';
@@ -24,7 +24,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const TYPE_PATTERNS = TYPES_LONGEST_FIRST.map((name) => ({ name, re: new RegExp(`(^|[_\\-])${escape(name)}(?=[_\\-.]|$)`, 'i') }));
 
 export function claimsFromFileName(fileName: string): NameClaims {
-  let rest = path.basename(fileName).replace(/\.bin$/i, '');
+  let rest = basename(fileName).replace(/\.bin$/i, '');
   const claims: NameClaims = {};
   const fam = /^stm32wb([135])x(?=[_\-.]|$)/i.exec(rest);
   if (fam) {

@@ -13,9 +13,9 @@
  * For the v1.5.0 FUS with no valid trailer (AN5185 image footer) the image-footer slot is payload too and the
  * last 20 bytes are the recorded (invalid) ones, so the stand-in is still recognisable.
  */
-import { createHash } from 'node:crypto';
 import { bytesFromHex, SIGNATURE_FOOTER_SIZE, IMAGE_FOOTER_SIZE, SIGNATURE_SIZE } from './footer.js';
-import { loadCatalog, type CatalogImage } from './catalog.js';
+import { loadCatalog, type CatalogImage } from './catalog-core.js';
+import { sha256, toHex } from '../domain/sha256.js';
 
 export const STAND_IN_MARKER = 'COPRO-SIMULATED';
 const MARKER_BYTES = new TextEncoder().encode(STAND_IN_MARKER);
@@ -52,13 +52,13 @@ function fillPseudoRandom(out: Uint8Array, seedHex: string): void {
   }
 }
 
-function digestOf(bytes: Uint8Array, recordSha256: string): Buffer {
+function digestOf(bytes: Uint8Array, recordSha256: string): Uint8Array {
   const size = bytes.length;
-  return createHash('sha256')
-    .update(bytes.subarray(0, size - SIGNATURE_FOOTER_SIZE - BLOB_SIZE))
-    .update(bytes.subarray(size - SIGNATURE_FOOTER_SIZE))
-    .update(bytesFromHex(recordSha256))
-    .digest();
+  return sha256(bytes.subarray(0, size - SIGNATURE_FOOTER_SIZE - BLOB_SIZE), bytes.subarray(size - SIGNATURE_FOOTER_SIZE), bytesFromHex(recordSha256));
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** A stand-in for a catalog image: the real size and footers, simulated payload and signature. */
@@ -103,6 +103,16 @@ function recordsWithPrefix(prefixHex: string): CatalogImage[] {
 }
 
 /**
+ * The catalog image a stand-in was made for, by its marker, record prefix and size, even when its content
+ * was modified since (the intact stand-in is then `makeStandIn` of it); undefined when none fits.
+ */
+export function standInRecordOf(bytes: Uint8Array): CatalogImage | undefined {
+  if (!hasStandInMarker(bytes)) return undefined;
+  const at = blobOffset(bytes)!;
+  return recordsWithPrefix(toHex(bytes.subarray(at + PREFIX_AT, at + BLOB_SIZE))).find((r) => r.size === bytes.length);
+}
+
+/**
  * `{ standInFor: <catalog sha256> }` for an intact stand-in; undefined when the bytes are not a stand-in,
  * or a stand-in whose digest, size or footers no longer match its record (tampered or corrupt).
  */
@@ -110,11 +120,11 @@ export function verifyStandIn(bytes: Uint8Array): { standInFor: string } | undef
   if (!hasStandInMarker(bytes)) return undefined;
   const at = blobOffset(bytes)!;
   if (bytes[at + MARKER_BYTES.length] !== FORMAT) return undefined;
-  const prefix = Buffer.from(bytes.subarray(at + PREFIX_AT, at + BLOB_SIZE)).toString('hex');
+  const prefix = toHex(bytes.subarray(at + PREFIX_AT, at + BLOB_SIZE));
   const stored = bytes.subarray(at + DIGEST_AT, at + DIGEST_AT + 32);
   for (const record of recordsWithPrefix(prefix)) {
     if (record.size !== bytes.length) continue;
-    if (Buffer.compare(digestOf(bytes, record.sha256), stored) === 0) return { standInFor: record.sha256 };
+    if (equalBytes(digestOf(bytes, record.sha256), stored)) return { standInFor: record.sha256 };
   }
   return undefined;
 }

@@ -1,108 +1,22 @@
 /**
- * Loading a manifest: text -> YAML -> schema -> meaning -> files, every problem reported at once with
- * its file:line:column. `parseManifest` is pure; `loadManifest` adds the reads (the manifest itself and
- * the existence of the files it names).
+ * Loading a manifest in Node: reads the file and checks the files it names exist (parse.ts does the rest,
+ * purely). `parseManifest` is pure; `loadManifest` adds the reads.
  */
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { CoproManifest } from '../generated/manifest.js';
-import { validatorFor } from '../schemas.js';
+import { loadSchema, validatorFor } from '../schemas.js';
+import '../images/catalog.js';
 import { hex, parseHex } from '../domain/hex.js';
-import { byPosition, ManifestError, type ManifestIssue } from './issues.js';
-import { displayPath, schemaIssues, type PointedIssue } from './schema-issues.js';
-import { isInside, semanticIssues, type FileRef } from './semantic.js';
-import {
-  MAX_MANIFEST_BYTES,
-  LineIndex,
-  parsePointer,
-  positionOfPointer,
-  readYaml,
-  stripBom,
-  type ParsedSource,
-  type Position,
-  type RawIssue,
-} from './yaml-source.js';
+import { ManifestError, type ManifestIssue } from './issues.js';
+import { displayPath } from './schema-issues.js';
+import { isInside } from './semantic.js';
+import { analyze, finish, parseManifestWith, type Analysis, type LoadedManifest, type ManifestSchema, type ParseOptions } from './parse.js';
+import { MAX_MANIFEST_BYTES, LineIndex, positionOfPointer, stripBom, type Position, type RawIssue } from './yaml-source.js';
 
-/** The manifest as written (validated). Generated from schemas/manifest.schema.json. */
-export type Manifest = CoproManifest;
+export type { Manifest, LoadedManifest, ParseOptions, ManifestSchema } from './parse.js';
 
-export interface LoadedManifest {
-  /** The manifest's path: absolute from loadManifest, as given to parseManifest. */
-  file: string;
-  /** Paths in the manifest must resolve inside this folder. */
-  projectRoot: string;
-  manifest: Manifest;
-  /** Problems that do not stop the load (ignored settings, unusual spellings). */
-  warnings: ManifestIssue[];
-  /** Where a JSON pointer (`/stack/version`) is written, so later messages (planner refusals) can point at it. */
-  locate(pointer: string): Position;
-}
-
-export interface ParseOptions {
-  /** Default: the manifest's folder. */
-  projectRoot?: string;
-}
-
-/** More than this many issues are summarised: the first ones are what needs fixing first. */
-const MAX_ISSUES = 25;
-
-interface Analysis {
-  source: ParsedSource;
-  errors: RawIssue[];
-  warnings: RawIssue[];
-  manifest?: Manifest;
-  files: FileRef[];
-  manifestDir: string;
-  projectRoot: string;
-}
-
-function analyze(text: string, fileName: string, opts: ParseOptions): Analysis {
-  const manifestDir = path.dirname(path.resolve(fileName));
-  const projectRoot = path.resolve(opts.projectRoot ?? manifestDir);
-  const source = readYaml(text);
-  const base = { source, manifestDir, projectRoot, files: [] as FileRef[] };
-  if (source.issues.length > 0 || source.value === undefined) return { ...base, errors: source.issues, warnings: [] };
-
-  const data = source.value;
-  const validate = validatorFor<Manifest>('manifest');
-  const valid = validate(data);
-  const fromSchema = valid ? [] : schemaIssues(validate.errors ?? [], data);
-  const reported = new Set(fromSchema.map((i) => i.pointer.join('/')));
-  const semantic = semanticIssues(data, { manifestDir, projectRoot });
-  // One message per value: a device the pattern already rejected needs no second "unknown device".
-  const fromMeaning = semantic.issues.filter((i) => !reported.has(i.pointer.join('/')));
-
-  const place = (i: PointedIssue): RawIssue => {
-    const pos = positionOfPointer(source, i.pointer, i.anchor);
-    const related = i.related ? ` (first at line ${positionOfPointer(source, i.related, 'value').line})` : '';
-    return { ...pos, code: i.code, message: i.message + related, ...(i.hint ? { hint: i.hint } : {}) };
-  };
-  const all = [...fromSchema, ...fromMeaning];
-  const errors = all.filter((i) => i.severity !== 'warning').map(place);
-  const warnings = all.filter((i) => i.severity === 'warning').map(place);
-  return { ...base, errors, warnings, files: semantic.files, ...(errors.length === 0 ? { manifest: data as Manifest } : {}) };
-}
-
-function toIssues(file: string, raw: readonly RawIssue[]): ManifestIssue[] {
-  const sorted = raw.map((r) => ({ file, ...r })).sort(byPosition);
-  if (sorted.length <= MAX_ISSUES) return sorted;
-  const shown = sorted.slice(0, MAX_ISSUES);
-  const last = sorted[MAX_ISSUES]!;
-  shown.push({ file, line: last.line, column: last.column, code: 'too-many-issues', message: `${sorted.length - MAX_ISSUES} more issues not shown; fix the ones above first` });
-  return shown;
-}
-
-function finish(a: Analysis, file: string, extraErrors: readonly RawIssue[] = []): LoadedManifest {
-  const errors = [...a.errors, ...extraErrors];
-  if (errors.length > 0 || !a.manifest) throw new ManifestError(toIssues(file, errors));
-  const source = a.source;
-  return {
-    file,
-    projectRoot: a.projectRoot,
-    manifest: a.manifest,
-    warnings: toIssues(file, a.warnings),
-    locate: (pointer: string) => positionOfPointer(source, parsePointer(pointer), 'value'),
-  };
+function nodeSchema(): ManifestSchema {
+  return { schema: loadSchema('manifest'), validate: validatorFor('manifest') };
 }
 
 /**
@@ -110,7 +24,7 @@ function finish(a: Analysis, file: string, extraErrors: readonly RawIssue[] = []
  * staying inside the project, not for existing). Throws ManifestError listing every problem.
  */
 export function parseManifest(text: string, fileName: string, opts: ParseOptions = {}): LoadedManifest {
-  return finish(analyze(text, fileName, opts), fileName);
+  return parseManifestWith(nodeSchema(), text, fileName, opts);
 }
 
 /** How the file is named in messages: relative to the working folder when inside it, like a compiler. */
@@ -209,7 +123,7 @@ export async function loadManifest(file: string, opts: ParseOptions = {}): Promi
   const absolute = path.resolve(file);
   const shown = displayName(absolute);
   const text = await readText(absolute, shown);
-  const a = analyze(text, absolute, opts);
+  const a = analyze(text, absolute, opts, nodeSchema());
   const extra = a.source.value !== undefined ? await fileIssues(a, a.source.value) : [];
   const loaded = finish(a, shown, extra);
   return { ...loaded, file: absolute };

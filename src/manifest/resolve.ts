@@ -2,13 +2,13 @@
  * A validated manifest -> what the planner and the CLI consume: the Target (defaults filled in, names
  * parsed, paths absolute), the connection, and the fleet. Pure.
  */
-import path from 'node:path';
+import * as path from 'pathe';
 import semver from 'semver';
 import { parseHex } from '../domain/hex.js';
 import { stackTypeByName } from '../domain/stack-types.js';
 import type { Transport } from '../drivers/driver.js';
 import type { Target } from '../planner/types.js';
-import type { Manifest } from './load.js';
+import type { Manifest } from './parse.js';
 import { lookupDevice } from './names.js';
 
 export interface ResolveContext {

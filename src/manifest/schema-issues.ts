@@ -3,7 +3,6 @@
  * key or value. Positions come from the YAML source (see yaml-source.ts).
  */
 import type { ErrorObject } from 'ajv';
-import { loadSchema } from '../schemas.js';
 import { didYouMean, nearest } from './suggest.js';
 import { deviceNameSuggestion } from './names.js';
 import type { ManifestIssueCode } from './issues.js';
@@ -24,8 +23,8 @@ export interface PointedIssue {
 
 type SchemaNode = Record<string, unknown>;
 
-function schemaAt(schemaPath: string): SchemaNode | undefined {
-  let node: unknown = loadSchema('manifest');
+function schemaAt(schema: object, schemaPath: string): SchemaNode | undefined {
+  let node: unknown = schema;
   for (const seg of parsePointer(schemaPath.replace(/^#/, ''))) {
     if (node === null || typeof node !== 'object') return undefined;
     node = (node as Record<string, unknown>)[seg];
@@ -110,10 +109,12 @@ function branchFits(branch: SchemaNode, value: unknown): boolean {
 }
 
 /** Which schema keys exist elsewhere, for "antiRollback belongs under policy" hints. */
-let keyHomes: Map<string, string[]> | undefined;
-function homesOf(key: string): string[] {
+const homesBySchema = new WeakMap<object, Map<string, string[]>>();
+function homesOf(schema: object, key: string): string[] {
+  let keyHomes = homesBySchema.get(schema);
   if (!keyHomes) {
     keyHomes = new Map();
+    homesBySchema.set(schema, keyHomes);
     const walk = (node: unknown, where: string): void => {
       if (node === null || typeof node !== 'object') return;
       const n = node as SchemaNode;
@@ -128,13 +129,13 @@ function homesOf(key: string): string[] {
       if (n.items) walk(n.items, `${where}[]`);
       if (Array.isArray(n.oneOf)) for (const b of n.oneOf) walk(b, where);
     };
-    walk(loadSchema('manifest'), '');
+    walk(schema, '');
   }
   return keyHomes.get(key) ?? [];
 }
 
-function allowedKeys(schemaPath: string): string[] {
-  const parent = schemaAt(schemaPath.replace(/\/additionalProperties$/, ''));
+function allowedKeys(schema: object, schemaPath: string): string[] {
+  const parent = schemaAt(schema, schemaPath.replace(/\/additionalProperties$/, ''));
   return parent && parent.properties && typeof parent.properties === 'object' ? Object.keys(parent.properties) : [];
 }
 
@@ -147,16 +148,16 @@ function quoteHint(pointer: JsonPointer, value: unknown): string | undefined {
   return undefined;
 }
 
-function fromError(e: ErrorObject, data: unknown): PointedIssue | undefined {
+function fromError(e: ErrorObject, data: unknown, schema: object): PointedIssue | undefined {
   const pointer = parsePointer(e.instancePath);
   const where = displayPath(pointer);
   const value = valueAt(data, pointer);
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
-      const allowed = allowedKeys(e.schemaPath);
+      const allowed = allowedKeys(schema, e.schemaPath);
       const suggestion = didYouMean(key, allowed);
-      const elsewhere = homesOf(key).filter((h) => h !== (pointer.length ? displayPath(pointer).replace(/\[\d+\]/g, '[]') : 'the top level'));
+      const elsewhere = homesOf(schema, key).filter((h) => h !== (pointer.length ? displayPath(pointer).replace(/\[\d+\]/g, '[]') : 'the top level'));
       const hint = elsewhere.length > 0 ? `"${key}" belongs in ${elsewhere.join(' or ')}` : suggestion ? undefined : `expected one of: ${allowed.join(', ')}`;
       return { pointer: [...pointer, key], anchor: 'key', code: 'unknown-key', message: `unknown key "${key}" in ${where}${suggestion}`, ...(hint ? { hint } : {}) };
     }
@@ -203,7 +204,7 @@ function fromError(e: ErrorObject, data: unknown): PointedIssue | undefined {
       return { pointer, anchor: 'value', code: 'bad-value', message: `${where} must list at least ${String((e.params as { limit: number }).limit)} item(s); found none` };
     case 'minimum':
     case 'maximum': {
-      const s = schemaAt(e.schemaPath.replace(/\/(minimum|maximum)$/, '')) ?? {};
+      const s = schemaAt(schema, e.schemaPath.replace(/\/(minimum|maximum)$/, '')) ?? {};
       return { pointer, anchor: 'value', code: 'bad-value', message: `${where} must be between ${String(s.minimum)} and ${String(s.maximum)}; found ${describeValue(value)}` };
     }
     default:
@@ -216,13 +217,14 @@ function fromError(e: ErrorObject, data: unknown): PointedIssue | undefined {
  * value, or one "expected X or Y" issue when none does. Then drop the follow-up errors of a value whose
  * type is already wrong (a string baudrate also fails the enum: one message is enough).
  */
-export function schemaIssues(errors: readonly ErrorObject[], data: unknown): PointedIssue[] {
+/** `schema`: the manifest schema the errors come from (schemas/manifest.schema.json). */
+export function schemaIssues(errors: readonly ErrorObject[], data: unknown, schema: object): PointedIssue[] {
   const oneOfs = errors.filter((e) => e.keyword === 'oneOf');
   const dropped = new Set<ErrorObject>();
   const replacements: PointedIssue[] = [];
   for (const o of oneOfs) {
     dropped.add(o);
-    const branches = (schemaAt(o.schemaPath) as unknown as SchemaNode[] | undefined) ?? [];
+    const branches = (schemaAt(schema, o.schemaPath) as unknown as SchemaNode[] | undefined) ?? [];
     const pointer = parsePointer(o.instancePath);
     const value = valueAt(data, pointer);
     const fitting = branches.findIndex((b) => branchFits(b, value));
@@ -245,13 +247,13 @@ export function schemaIssues(errors: readonly ErrorObject[], data: unknown): Poi
   const typos = new Set(
     errors
       .filter((e) => e.keyword === 'additionalProperties' && !dropped.has(e))
-      .map((e) => `${e.instancePath}|${nearest(String((e.params as { additionalProperty: string }).additionalProperty), allowedKeys(e.schemaPath)) ?? ''}`),
+      .map((e) => `${e.instancePath}|${nearest(String((e.params as { additionalProperty: string }).additionalProperty), allowedKeys(schema, e.schemaPath)) ?? ''}`),
   );
   for (const e of errors) {
     if (e.keyword === 'required' && typos.has(`${e.instancePath}|${String((e.params as { missingProperty: string }).missingProperty)}`)) dropped.add(e);
   }
   const kept = errors.filter((e) => !dropped.has(e));
   const typeFailed = new Set(kept.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
-  const issues = kept.filter((e) => e.keyword === 'type' || e.keyword === 'additionalProperties' || !typeFailed.has(e.instancePath)).map((e) => fromError(e, data));
+  const issues = kept.filter((e) => e.keyword === 'type' || e.keyword === 'additionalProperties' || !typeFailed.has(e.instancePath)).map((e) => fromError(e, data, schema));
   return [...replacements, ...issues.filter((i): i is PointedIssue => i !== undefined)];
 }

@@ -4,12 +4,12 @@
  * contradict each other. Pure; runs on whatever parts of the manifest have the right types, so one pass
  * reports as much as it can.
  */
-import path from 'node:path';
+import * as path from 'pathe';
 import semver from 'semver';
 import { hex, parseHex } from '../domain/hex.js';
 import { stackTypeByName } from '../domain/stack-types.js';
 import type { Device } from '../domain/devices.js';
-import { loadCatalog } from '../images/catalog.js';
+import { loadCatalog } from '../images/catalog-core.js';
 import { deviceNameSuggestion, lookupDevice, stackTypeSuggestion } from './names.js';
 import { displayPath, type PointedIssue } from './schema-issues.js';
 import type { JsonPointer } from './yaml-source.js';

@@ -95,7 +95,7 @@ export function readYaml(rawText: string): ParsedSource {
   const lines = new LineIndex(text);
   const at = (offset: number, code: ManifestIssueCode, message: string, hint?: string): RawIssue => ({ ...lines.position(offset), code, message, ...(hint ? { hint } : {}) });
 
-  const bytes = Buffer.byteLength(text, 'utf8');
+  const bytes = new TextEncoder().encode(text).length;
   if (bytes > MAX_MANIFEST_BYTES) {
     return { text, lines, issues: [at(0, 'too-large', `the manifest is ${bytes} bytes; the limit is ${MAX_MANIFEST_BYTES} (1 MiB)`, 'a manifest is a short YAML file; is this the right file?')] };
   }

@@ -6,7 +6,7 @@
 import semver from 'semver';
 import type { Family } from '../domain/devices.js';
 import { hasUsbDfu } from '../domain/families.js';
-import { loadCatalog } from '../images/catalog.js';
+import { loadCatalog } from '../images/catalog-core.js';
 import type { AvailableImage } from '../images/types.js';
 import type { RefusalCode } from './refusals.js';
 import { canonicalStackType, normaliseRange, sameStackType, usableImage } from './select.js';

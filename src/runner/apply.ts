@@ -16,7 +16,7 @@ import { acquireBoardLock, BoardLockedError, chipLockKey, combinedLock, type Boa
 import { stamp, type EventSink } from './events.js';
 import { swdReadWouldDestroyApplication } from './swd-guard.js';
 import { runStep, FLASH_ONLY_STEPS } from './execute.js';
-import { preflight } from './preflight.js';
+import { preflight, privateVerifiedCopy } from './preflight.js';
 import { recoverAfterSwdFailure, describeRecovery, type SwdRecovery } from './swd-recovery.js';
 import { fusDamageDiagnosis, fusDamageFrom, powerLossAdvice } from './power-loss.js';
 import { memoryFile, recallBoard, rememberBoard } from './board-memory.js';
@@ -184,6 +184,7 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
         driver,
         signal: o.signal,
         applicationFile: o.applicationFile,
+        verifiedImage: privateVerifiedCopy,
         ...(o.target.application?.end !== undefined ? { applicationEnd: o.target.application.end } : {}),
         ...(device ? { device } : {}),
         lastFullState: lastFull,

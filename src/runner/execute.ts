@@ -8,7 +8,7 @@ import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Step } from '../planner/types.js';
 import { parseHex } from '../domain/hex.js';
-import { privateVerifiedCopy, ImageCheckError } from './preflight.js';
+import { ImageCheckError, type VerifiedImage } from './image-check.js';
 import { compareWithExpectation, formatMismatches, installAddressUnread, installedImageMismatches, unverifiedFields, type Mismatch } from './verify.js';
 import type { Device } from '../domain/devices.js';
 
@@ -70,6 +70,12 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Application file to re-flash (flash-application steps). */
   applicationFile?: string;
+  /**
+   * Re-checks a step's image right before it is written (throws ImageCheckError) and gives exactly the checked
+   * bytes to write: `privateVerifiedCopy` from preflight.ts in Node (a private read-only copy), a copy of the
+   * dropped file's bytes in a browser page.
+   */
+  verifiedImage: (step: Step) => Promise<VerifiedImage | undefined>;
   /** Where the user's application ends (manifest `application.end`): the staging area is erased from there to SFSA. */
   applicationEnd?: number;
   /** The board's device (flash top, page size): where FUS must have put the stack the step wrote. */
@@ -117,7 +123,7 @@ async function perform(step: Step, ctx: StepContext): Promise<OperationReport> {
       if (address === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image address`);
       // Re-check the bytes right before writing them (a file may change between plan and apply), and hand the
       // driver a private read-only copy of exactly those bytes: a swap after the check cannot reach the board.
-      const copy = await privateVerifiedCopy(step);
+      const copy = await ctx.verifiedImage(step);
       if (copy === undefined) throw new DriverError('REFUSED', `step ${step.n} has no image`);
       try {
         // copro plans FW_DELETE as its own step, so CubeProgrammer's implicit delete is off (firstinstall=1).

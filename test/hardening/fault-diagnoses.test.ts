@@ -37,7 +37,7 @@ describe('a FUS update is announced with the stable power it needs', () => {
       await writeSimulatedBoard(p.simDir, makeBoard({ serial: SERIAL }));
       const r = await runCli(['apply', m, '--cubeprogrammer', path.resolve('test/fake-cubeprogrammer/STM32_Programmer_CLI'), '--no-color'], { cwd: p.root, env: { COPRO_SIM_DIR: p.simDir, COPRO_ALLOW_STANDIN_IMAGES: '1' } });
       expect(r.code, r.stdout + r.stderr).toBe(EXIT.NOT_CONFIRMED);
-      expect(r.stderr).toMatch(/cannot be undone:[\s\S]*Update FUS[\s\S]*Keep the board powered and connected/);
+      expect(r.stderr).toMatch(/cannot be undone[^\n]*:[\s\S]*Update FUS[\s\S]*Keep the board powered and connected/);
     } finally {
       await p.cleanup();
     }

@@ -62,7 +62,11 @@ describe('kill test: SIGKILL and SIGHUP at random moments of the rescue case, re
       const sig: NodeJS.Signals = i % 2 === 0 ? 'SIGKILL' : 'SIGHUP';
       const at = Math.round(300 + rand() * duration * 0.9);
       const victim = apply();
-      await new Promise((r) => setTimeout(r, at));
+      const started = Date.now();
+      // Not before copro runs: a signal while Node itself is still starting (seconds on a loaded machine) ends a
+      // process that has done nothing yet, which says nothing about copro.
+      await victim.waitFor(/"type":"run-started"/, 120_000);
+      await new Promise((r) => setTimeout(r, Math.max(0, at - (Date.now() - started))));
       victim.child.kill(sig);
       const v = await victim.done;
       const inFlight = [...v.stdout.matchAll(/"type":"step-started"[^\n]*"title":"([^"]*)"/g)].map((m) => m[1]).pop();

@@ -78,7 +78,7 @@ function mutate(source: string, ms: readonly Mutation[]): string {
 describe('the loader never crashes', () => {
   it('on random YAML-ish text', () => {
     fc.assert(fc.property(yamlish, (text) => void check(text)), { numRuns: 4000 });
-  });
+  }, 120_000); // thousands of loads: more than the default 30 s on a loaded machine
 
   it('on random mutations of the example manifests', () => {
     const outcomes = { loaded: 0, rejected: 0 };
@@ -91,7 +91,7 @@ describe('the loader never crashes', () => {
     // Both outcomes happen: the property is not vacuous.
     expect(outcomes.loaded).toBeGreaterThan(0);
     expect(outcomes.rejected).toBeGreaterThan(0);
-  });
+  }, 120_000); // thousands of loads: more than the default 30 s on a loaded machine
 
   it('on random YAML values, at the top level and in each section', () => {
     const sections = ['stack', 'fus', 'device', 'images', 'connection', 'application', 'policy', 'boards', 'name'];
@@ -101,5 +101,5 @@ describe('the loader never crashes', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 120_000); // thousands of loads: more than the default 30 s on a loaded machine
 });

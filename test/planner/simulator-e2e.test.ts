@@ -18,6 +18,7 @@ import type { AvailableImage } from '../../src/images/types.js';
 import { plan } from '../../src/planner/index.js';
 import type { Plan, Target } from '../../src/planner/types.js';
 import { runStep, FLASH_ONLY_STEPS, mergeFlashRead } from '../../src/runner/execute.js';
+import { privateVerifiedCopy } from '../../src/runner/preflight.js';
 import { board, target } from './fixtures.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,7 +43,7 @@ async function execute(driver: Driver, p: Plan, appFile?: string): Promise<Board
   let lastFull = await driver.readState();
   let state = lastFull;
   for (const step of p.steps) {
-    const outcome = await runStep(step, { driver, lastFullState: lastFull, applicationFile: appFile });
+    const outcome = await runStep(step, { driver, lastFullState: lastFull, applicationFile: appFile, verifiedImage: privateVerifiedCopy });
     expect(outcome.mismatches, `step ${step.n} ${step.title}`).toEqual([]);
     expect(outcome.ok, `step ${step.n} ${step.title}: ${outcome.error?.message}`).toBe(true);
     state = outcome.state!;

@@ -12,6 +12,7 @@ import { DriverError } from '../../src/drivers/driver.js';
 import type { BoardState } from '../../src/generated/board-state.js';
 import type { Step } from '../../src/planner/types.js';
 import { runStep } from '../../src/runner/execute.js';
+import { privateVerifiedCopy } from '../../src/runner/preflight.js';
 import { boardState } from './fixtures.js';
 
 function scriptedDriver(opts: { upgrade: () => Promise<OperationReport>; after: BoardState }): Driver & { calls: string[] } {
@@ -55,7 +56,7 @@ async function fusStep(): Promise<Step> {
 describe('runStep', () => {
   it('accepts a step whose tool said "not authentic" when the board shows the upgrade (field report P38)', async () => {
     const d = scriptedDriver({ upgrade: async () => ({ ok: false, error: 'NOT_AUTHENTIC', messages: ['FUS status is FUS_IMAGE_NOT_AUTHENTIC', 'Error: Firmware not authentic!'] }), after: boardState({ fusVersion: '1.2.0' }) });
-    const r = await runStep(await fusStep(), { driver: d });
+    const r = await runStep(await fusStep(), { driver: d, verifiedImage: privateVerifiedCopy });
     expect(r.ok).toBe(true);
     expect(r.notes.join(' ')).toMatch(/tool reported a failure .* board shows the expected state/);
     expect(d.calls).toEqual(['upgrade stm32wb5x_FUS_fw_for_fus_0_5_3.bin 0x80ec000 first=true start=false', 'readState']);
@@ -63,7 +64,7 @@ describe('runStep', () => {
 
   it('fails a step whose tool said success when the board does not show it (exit code 0 after a failure)', async () => {
     const d = scriptedDriver({ upgrade: async () => ({ ok: true, messages: ['Firmware Upgrade Success'] }), after: boardState({ fusVersion: '0.5.3' }) });
-    const r = await runStep(await fusStep(), { driver: d });
+    const r = await runStep(await fusStep(), { driver: d, verifiedImage: privateVerifiedCopy });
     expect(r.ok).toBe(false);
     expect(r.error?.code).toBe('VERIFY_FAILED');
     expect(r.error?.message).toContain('fus.version: expected "1.2.0", board shows "0.5.3"');
@@ -74,7 +75,7 @@ describe('runStep', () => {
     const step = await fusStep();
     await writeFile(step.image!.path!, 'tampered');
     const d = scriptedDriver({ upgrade: async () => ({ ok: true, messages: [] }), after: boardState({ fusVersion: '1.2.0' }) });
-    const r = await runStep(step, { driver: d });
+    const r = await runStep(step, { driver: d, verifiedImage: privateVerifiedCopy });
     expect(r.ok).toBe(false);
     expect(r.error?.message).toMatch(/expected sha256 [0-9a-f]{64}, found [0-9a-f]{64}/);
     expect(d.calls.filter((c) => c.startsWith('upgrade'))).toEqual([]);
@@ -89,7 +90,7 @@ describe('runStep', () => {
       },
       after: boardState({ fusVersion: '0.5.3' }),
     });
-    const r = await runStep(await fusStep(), { driver: d, signal: ac.signal });
+    const r = await runStep(await fusStep(), { driver: d, signal: ac.signal, verifiedImage: privateVerifiedCopy });
     expect(r.ok).toBe(false);
     expect(r.error?.code).toBe('ABORTED');
   });

@@ -13,6 +13,9 @@ import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulator
 import { selectBoards } from '../boards.js';
 import { rendererFor, useColor } from '../output.js';
 import type { Plan } from '../../planner/types.js';
+import type { PlanFile } from '../../generated/plan-file.js';
+import { looksLikePlanFile, planDifference, readPlanFile } from '../plan-file.js';
+import { CliError } from '../cli-error.js';
 
 export interface ApplyCliOptions extends CommonOptions {
   yes?: boolean;
@@ -30,6 +33,17 @@ function irreversibleSummary(plans: { serial: string; plan: Plan }[]): string[] 
 
 export async function applyCommand(manifestFile: string, opts: ApplyCliOptions): Promise<number> {
   const started = Date.now();
+  // `copro apply plan.json`: exactly the reviewed plan, on the boards it names (as `terraform apply planfile`).
+  let reviewed: PlanFile | undefined;
+  const planFile = looksLikePlanFile(manifestFile) ? manifestFile : undefined;
+  if (planFile) {
+    if (opts.serial !== undefined || opts.all) throw new CliError(`${planFile} names its boards; --serial and --all do not go with a plan file`, EXIT.INVALID_INPUT, `drop them, or make another plan: \`copro plan <manifest> --serial ... --out ${planFile}\``);
+    const r = await readPlanFile(planFile);
+    reviewed = r.doc;
+    manifestFile = r.manifestFile;
+    opts = { ...opts, serial: r.doc.boards.map((b) => b.board).join(','), simulate: opts.simulate === true || r.doc.connection.simulated, port: opts.port ?? r.doc.connection.port };
+  }
+  const stale = new Map<string, string[]>();
   const s = await resolveSession(manifestFile, opts);
   assertReadyBeforeBoard(s);
   const out = (line: string) => {
@@ -79,11 +93,19 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
         log: (line) => process.stderr.write(`copro: ${line}\n`),
         memoryDir: path.join(stateDir(), 'boards'),
         showPlan: (serial, p) => {
+          const was = reviewed?.boards.find((b) => b.board === serial)?.plan;
+          const diff = reviewed ? (was ? planDifference(was, p) : ['  (this board is not in the plan file)']) : [];
+          if (diff.length) {
+            stale.set(serial, diff);
+            process.stderr.write(`copro: error: board ${serial} no longer matches the plan in ${planFile} (- reviewed, + what the board and images call for now):\n${diff.join('\n')}\n`);
+          }
           if (opts.json) return;
           if (boards.length > 1) out(`\n== board ${serial} ==`);
           out(formatPlan(p, { color: useColor(opts) }));
         },
         confirm: async (plans) => {
+          // A plan file was reviewed: it runs only if every board still calls for exactly it, and without asking again.
+          if (reviewed) return stale.size === 0;
           const irreversible = irreversibleSummary(plans);
           if (irreversible.length === 0 || opts.yes) return true;
           // A simulated board asks exactly as a real one does, so a script's exit 6 can be rehearsed.
@@ -106,7 +128,12 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
   }
-  const code = exitCodeOf(results, abort.signal.aborted);
+  let code = exitCodeOf(results, abort.signal.aborted);
+  if (stale.size > 0 && (code === EXIT.OK || code === EXIT.NOT_CONFIRMED)) {
+    // Nothing ran: the board or the images changed since the review.
+    process.stderr.write(`copro: error: nothing was done: the plan in ${planFile} is stale for ${[...stale.keys()].join(', ')}\n  remedy: run \`copro plan ${reviewed!.manifest.path} --out ${planFile}\` again and review it\n`);
+    code = EXIT.REFUSED;
+  }
   const ok = results.filter((r) => r.result === 'provisioned' || r.result === 'up-to-date' || r.result === 'planned').length;
   emit(stamp({ type: 'run-finished', board: '-', exitCode: code, boards: { total: results.length, ok, failed: results.length - ok }, durationMs: Date.now() - started }));
   if (opts.junit) {

@@ -13,14 +13,19 @@ import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulator
 import { selectBoards } from '../boards.js';
 import { useColor } from '../output.js';
 import { writeJson } from '../json-output.js';
+import { writePlanFile } from '../plan-file.js';
+import { CliError } from '../cli-error.js';
 import type { PlanOutput } from '../../generated/cli-output.js';
 
 export interface PlanOptions extends CommonOptions {
   state?: string;
+  /** Write the plan to this file, for `copro apply <file>` (schemas/plan-file.schema.json). */
+  out?: string;
   detailedExitcode?: boolean;
 }
 
 export async function planCommand(manifestFile: string, opts: PlanOptions): Promise<number> {
+  if (opts.out && opts.state) throw new CliError('--out writes a plan of the boards themselves; a plan from --state (a snapshot) cannot be applied', EXIT.INVALID_INPUT, 'drop --state, or drop --out');
   const s = await resolveSession(manifestFile, opts);
   assertReadyBeforeBoard(s);
   const states: { serial: string; state: BoardState }[] = [];
@@ -43,6 +48,9 @@ export async function planCommand(manifestFile: string, opts: PlanOptions): Prom
     }
   }
   const plans = states.map(({ serial, state }) => ({ serial, state, plan: plan({ state, target: s.target, images: s.images }) }));
+  if (opts.out) {
+    await writePlanFile(opts.out, { manifestFile: s.loaded.file, simulated: s.simulated, port: s.port, boards: plans });
+  }
   if (opts.json) {
     // One shape whatever the board count (schemas/cli-output.schema.json).
     writeJson({ schemaVersion: 1, command: 'plan', boards: plans.map((p) => ({ board: p.serial, plan: p.plan })) } satisfies PlanOutput);
@@ -54,6 +62,7 @@ export async function planCommand(manifestFile: string, opts: PlanOptions): Prom
       if (unread.length) process.stdout.write(`Not read (copro plan reads only what costs nothing):\n${unread.map((n) => `  ${n}`).join('\n')}\n${p.plan.status === 'refused' ? `  To plan from a full read: \`copro apply --dry-run\` (reads at that cost, changes nothing else), or \`copro status --full --save board.json\` then \`copro plan --state board.json\`.\n` : ''}`);
     }
     if (s.simulated && !opts.state) process.stdout.write(`(simulated board in ${simulatorDir()}; images without a local file are deterministic stand-ins)\n`);
+    if (opts.out) process.stdout.write(`\nSaved the plan to ${opts.out}. To carry out exactly this plan: copro apply ${opts.out}\n`);
   }
   if (plans.some((p) => p.plan.status === 'refused')) return EXIT.REFUSED;
   if (opts.detailedExitcode && plans.some((p) => p.plan.status === 'changes')) return EXIT.CHANGES;

@@ -2,13 +2,13 @@
  * Building simulated boards (the default rescue case, a described board, a `board-state.schema.json`
  * snapshot) and reading them back as a driver over a given transport could (`toBoardState`).
  */
-import { createHash } from 'node:crypto';
 import { deviceByKey, devicesMatching, isDeviceKey, type DeviceKey } from '../../domain/devices.js';
 import { hex } from '../../domain/hex.js';
 import { versionWordOf, compareVersions, BLANK_VERSION_WORD, isValidVersion } from '../../domain/version.js';
 import { stackTypeByName, fusErrorByName } from '../../domain/index.js';
 import { familyOf, hasUsbDfu, isSafebootSignature } from '../../domain/families.js';
-import { loadCatalog } from '../../images/catalog.js';
+import { loadCatalog } from '../../images/catalog-core.js';
+import { sha256Hex } from '../../domain/sha256.js';
 import type { BoardState } from '../../generated/board-state.js';
 import type { SimBoard, InstalledImage, FusError, Attachment } from '../../generated/sim-board.js';
 import type { Transport } from '../driver.js';
@@ -35,7 +35,7 @@ export interface BoardSpec {
 }
 
 function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }
 
 /** A probe serial (24 hex digits) derived from the board serial, stable across runs. */

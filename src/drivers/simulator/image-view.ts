@@ -1,12 +1,13 @@
 /**
  * What FUS can learn from image bytes written to flash: the footer, and whether the signature is one it
  * accepts. Genuine = a catalog image (ST) or an intact copro stand-in (simulated); anything else is forged.
- * Bytes without a valid trailer give no image at all (FUS finds nothing there).
+ * Bytes without a valid trailer give no image at all (FUS finds nothing there). No Node imports (the virtual
+ * devices run in a browser page too).
  */
-import { createHash } from 'node:crypto';
-import { identifyBytes } from '../../images/identify.js';
+import { sha256Hex } from '../../domain/sha256.js';
+import { identityFromBytes } from '../../images/identify-core.js';
 import { FooterError } from '../../images/footer.js';
-import { findCatalogImage } from '../../images/catalog.js';
+import { findCatalogImage } from '../../images/catalog-core.js';
 import type { ImageIdentity } from '../../images/types.js';
 import type { ImageView } from '../../generated/sim-board.js';
 
@@ -20,10 +21,10 @@ export interface ViewedBytes {
 }
 
 export function viewImage(bytes: Uint8Array, fileName?: string): ViewedBytes {
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const sha256 = sha256Hex(bytes);
   let identity: ImageIdentity;
   try {
-    identity = identifyBytes(bytes, fileName);
+    identity = identityFromBytes(bytes, sha256, fileName);
   } catch (e) {
     if (e instanceof FooterError) return { sha256, size: bytes.length, image: null };
     throw e;

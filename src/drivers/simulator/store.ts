@@ -7,6 +7,8 @@
  */
 import { open, readFile, rename, unlink, readdir, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+// The Node side registers the image catalog file (convert.ts, image-view.ts use it through catalog-core).
+import '../../images/catalog.js';
 import { assertValid } from '../../schemas.js';
 import type { SimBoard } from '../../generated/sim-board.js';
 import type { BoardState } from '../../generated/board-state.js';

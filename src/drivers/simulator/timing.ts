@@ -79,8 +79,11 @@ export function modelledDuration(events: readonly Timed[]): number {
   return events.reduce((sum, e) => sum + e.ms, 0);
 }
 
+/** The process environment where there is one (Node); none in a browser page, which passes its own speed. */
+const processEnv = (globalThis as { process?: { env: Readonly<Record<string, string | undefined>> } }).process?.env ?? {};
+
 /** `COPRO_SIM_SPEED` (default 1, realistic). Values that are not positive numbers are refused. */
-export function simSpeed(env: NodeJS.ProcessEnv = process.env): number {
+export function simSpeed(env: Readonly<Record<string, string | undefined>> = processEnv): number {
   const raw = env.COPRO_SIM_SPEED;
   if (raw === undefined || raw.trim() === '') return 1;
   const n = Number(raw);

@@ -10,7 +10,10 @@
  * FUS would find, or the application). Pages nobody wrote read as the model says (0xFF when blank).
  */
 import type { SimBoard } from '../../../generated/sim-board.js';
-import { apply, TIMING, downloadMs, modelledDuration, type SimCommand, type SimOutcome, type SimEvent, type ViewedBytes } from '../../simulator/index.js';
+// The model's own modules, not simulator/index.ts (which also exports the Node store and driver).
+import { apply, type SimCommand, type SimOutcome, type SimEvent } from '../../simulator/model.js';
+import { TIMING, downloadMs, modelledDuration } from '../../simulator/timing.js';
+import type { ViewedBytes } from '../../simulator/image-view.js';
 import { deviceOf, pageOf, secureStart, overlaps, FUS_OPERATOR_SIZE, bootsRomBootloader } from '../../simulator/layout.js';
 import { FUS_STATE_CODES, fusErrorByName } from '../../../domain/fus.js';
 import { stackTypeByName } from '../../../domain/stack-types.js';
