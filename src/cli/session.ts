@@ -10,7 +10,7 @@ import { loadManifest, resolveTarget, formatManifestIssues, type LoadedManifest 
 import { collectImages } from '../images/inventory.js';
 import type { AvailableImage } from '../images/types.js';
 import type { Target } from '../planner/types.js';
-import { withAccess, type BoardAccess, type Driver, type Transport } from '../drivers/driver.js';
+import type { BoardAccess, Driver, Transport } from '../drivers/driver.js';
 import { deviceFromName } from '../domain/devices.js';
 import { EXIT } from './exit-codes.js';
 import { sha256OfFile } from '../runner/preflight.js';
@@ -153,7 +153,7 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
     standIns: simulated || allowStandIns,
     family: device?.family,
   });
-  const offline = checkTargetOffline({ target, images, family: device?.family, release: m.images?.release, simulated: simulated || allowStandIns });
+  const offline = checkTargetOffline({ target, images, family: device?.family, release: m.images?.release, simulated: simulated || allowStandIns, driver });
   return { driver, loaded, target, images, imageProblems: problems.map((p) => p.message), offline, simulated, port, transport };
 }
 
@@ -169,7 +169,7 @@ export function assertReadyBeforeBoard(s: Resolved): void {
       const pos = s.loaded.locate(r.pointer);
       return `${shown}:${pos.line}:${pos.column}: refused (${r.code}): ${r.message}\n  remedy: ${r.remedy}`;
     });
-    const how = s.offline.every((r) => r.code === 'NO_USB_DFU') ? `over ${s.port}` : 'with the images at hand';
+    const how = s.offline.every((r) => r.code === 'NO_USB_DFU') ? `over ${s.port}` : s.offline.every((r) => r.code === 'ANTI_ROLLBACK_NOT_ON_DRIVER') ? `through the ${s.driver} driver` : 'with the images at hand';
     throw new CliError(`the manifest's target cannot be reached ${how}:\n${lines.join('\n')}\nnothing was done (the board was not read).`, EXIT.REFUSED);
   }
 }
@@ -214,8 +214,8 @@ export async function openDriver(o: OpenOptions): Promise<Driver> {
       process.stderr.write(`copro: warning: bootloader driver${o.simulated ? ' (virtual device)' : ''}: unconfirmed by the sources: ${what.join('; ')}. Every request and reply is recorded in ${logFile}; a run on a real board settles it.\n`);
     }
     try {
-      // The bootloader driver does not take an access level: the rule is put around it.
-      return withAccess(await createBootloaderDriver({ port: o.port, ...(o.serial ? { serial: o.serial } : {}), ...(o.baudrate ? { baudrate: o.baudrate } : {}), simulated: o.simulated, simDir: simulatorDir(), speed: simulatorSpeed(), logFile }), o.access);
+      // The bootloader driver honours the access level itself (free reads send no FUS_GET_STATE; changes refused).
+      return await createBootloaderDriver({ port: o.port, ...(o.serial ? { serial: o.serial } : {}), ...(o.baudrate ? { baudrate: o.baudrate } : {}), simulated: o.simulated, simDir: simulatorDir(), speed: simulatorSpeed(), logFile, access: o.access });
     } catch (e) {
       if (e instanceof LinkError) throw new CliError(e.message, EXIT.ENVIRONMENT);
       throw e;

@@ -29,6 +29,8 @@ export interface OfflineInput {
   release?: string;
   /** The board is simulated (stand-ins count as available). */
   simulated: boolean;
+  /** The manifest's connection.driver (what the board will be driven with). */
+  driver?: 'cubeprogrammer' | 'simulator' | 'bootloader';
 }
 
 /** FUS versions that exist at all: every FUS ST published, and the factory FUS 0.5.3 (never published as a file). */
@@ -52,6 +54,18 @@ export function checkTargetOffline(input: OfflineInput): OfflineRefusal[] {
       remedy: 'Set connection.port to swd (ST-LINK, STM32CubeProgrammer) or to the serial port of the UART bootloader (/dev/ttyACM0, COM3).',
     });
     return out;
+  }
+  if (input.driver === 'bootloader' && target.policy.antiRollback) {
+    // The public sources the bootloader driver is written from give the ROM bootloader's relay codes of FW_DELETE
+    // (0x52), FW_UPGRADE (0x53), GET_STATE (0x54) and START_WS (0x5A) only (qFlipper, amp-hal-st; AN3155 special
+    // commands), not the one of FUS_ACTIVATE_ANTIROLLBACK, which CubeProgrammer's -antirollback sends ("Only on
+    // Bootloader interface", CLI help). Guessing a code for an irreversible command is not an option.
+    out.push({
+      code: 'ANTI_ROLLBACK_NOT_ON_DRIVER',
+      pointer: '/policy/antiRollback',
+      message: 'the bootloader driver cannot activate anti-rollback: the ROM bootloader command that relays FUS_ACTIVATE_ANTIROLLBACK is not publicly documented (the documented ones are FW_DELETE, FW_UPGRADE, GET_STATE and START_WS), and copro does not guess a code for an irreversible command; the board was not touched',
+      remedy: 'Provision with the bootloader driver and policy.antiRollback: false, then activate anti-rollback in a second run with connection.driver: cubeprogrammer over USB DFU or UART (STM32_Programmer_CLI -antirollback), once the stack is verified.',
+    });
   }
   const usable = input.images.filter((i) => usableImage(i, input.simulated) && (family === undefined || i.identity.families.includes(family)));
   const where = `${family ?? 'any STM32WB family'}${release ? ` in images.release ${release}` : ''}`;

@@ -25,7 +25,8 @@ export type RefusalCode =
   | 'TOOL_TOO_OLD'
   | 'SWD_APPLICATION_LOSS'
   | 'STACK_TOO_BIG'
-  | 'NO_USB_DFU';
+  | 'NO_USB_DFU'
+  | 'ANTI_ROLLBACK_NOT_ON_DRIVER';
 
 export function refusal(code: RefusalCode, message: string, remedy: string, source: string): Refusal {
   return { code, message, remedy, source };

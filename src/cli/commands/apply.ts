@@ -50,7 +50,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
     if (!opts.json) process.stdout.write(line + '\n');
   };
   const boards = await selectBoards(s, opts);
-  if (s.simulated) out(`(simulated board${boards.length > 1 ? 's' : ''} in ${simulatorDir()}, clock at ${simulatorSpeed()}x the modelled device time; COPRO_SIM_SPEED=1 for real time)`);
+  if (s.simulated) out(`(simulated board${boards.length > 1 ? 's' : ''} in ${simulatorDir()}${s.driver === 'bootloader' ? ', through the bootloader driver over virtual bootloader devices' : ''}, clock at ${simulatorSpeed()}x the modelled device time; COPRO_SIM_SPEED=1 for real time)`);
   const log = new EventLog();
   const emit = fanOut(log.sink, opts.json ? ndjsonSink((l) => process.stdout.write(l)) : undefined);
   const abort = new AbortController();
@@ -64,7 +64,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   const conn = s.loaded.manifest.connection;
-  emit(stamp({ type: 'run-started', board: '-', manifest: s.loaded.file, boards: boards.map((b) => b.serial), driver: s.simulated ? 'simulator' : 'cubeprogrammer', dryRun: opts.dryRun === true }));
+  emit(stamp({ type: 'run-started', board: '-', manifest: s.loaded.file, boards: boards.map((b) => b.serial), driver: runDriver(s), dryRun: opts.dryRun === true }));
   let results: BoardResult[];
   try {
     results = await applyBoards(
@@ -176,4 +176,9 @@ function summarize(results: readonly BoardResult[], ms: number, expectedType?: s
     return [`  ${r.name ? `${r.name} ` : ''}${r.serial}: ${what[r.result]}${where ? ` (${where})` : ''}`, ...extra].join('\n');
   });
   return `\nSummary (${(ms / 1000).toFixed(1)} s):\n${lines.join('\n')}`;
+}
+
+/** The driver that really runs: the bootloader driver also under --simulate (over the virtual devices). */
+export function runDriver(s: { driver: string; simulated: boolean }): 'bootloader' | 'simulator' | 'cubeprogrammer' {
+  return s.driver === 'bootloader' ? 'bootloader' : s.simulated ? 'simulator' : 'cubeprogrammer';
 }

@@ -15,6 +15,9 @@
 import type { AvailableImage } from '../../images/types.js';
 import {
   DriverError,
+  assertMayChange,
+  scopeFor,
+  type BoardAccess,
   type BoardState,
   type Driver,
   type DriverErrorCode,
@@ -55,6 +58,13 @@ export interface BootloaderDriverOptions {
   fusPollMs?: number;
   /** One line per high-level step (the transcript). */
   trace?: (line: string) => void;
+  /**
+   * `free` (plan, status, doctor without --full): reads send no FUS_GET_STATE (two in a row reboot CPU2 into FUS)
+   * and every operation that writes, resets or switches CPU2 is refused before anything is sent. Default `full`.
+   * Reading memory, the option bytes and the info table through the bootloader costs nothing, so a free read
+   * still shows the versions and, while the stack runs, its type.
+   */
+  access?: BoardAccess;
 }
 
 export async function webCryptoSha256(bytes: Uint8Array): Promise<string> {
@@ -195,13 +205,13 @@ export class BootloaderDriver implements Driver {
   async readState(opts?: ReadOptions): Promise<BoardState> {
     this.checkAbort(opts);
     try {
-      return await this.read();
+      return await this.read(scopeFor(this.o.access ?? 'full', opts?.scope) === 'free');
     } catch (e) {
       throw e instanceof LinkError ? driverErrorOfLink(e, this.o.logFile) : e;
     }
   }
 
-  private async read(): Promise<BoardState> {
+  private async read(free = false): Promise<BoardState> {
     const l = await this.link();
     const deviceId = await this.on((x) => x.deviceId());
     const fs = await this.on((x) => x.readMemory(FLASH_SIZE_ADDRESS, 2));
@@ -211,9 +221,11 @@ export class BootloaderDriver implements Driver {
     this.trace(`option bytes: ${describeOptionBytes(ob)}`);
     const table = await this.readTable();
     let fus: RawFusState | undefined;
-    // GET_STATE only where it cannot restart FUS: FUS's own table is there, or no table at all (safeboot, lock-up).
-    if (table.kind !== 'stack') fus = await this.on((x) => x.fusGetState());
     const notes: string[] = [];
+    // GET_STATE only where it cannot restart FUS: FUS's own table is there, or no table at all (safeboot, lock-up).
+    // A free read never sends it (one more would reboot CPU2 into FUS if the stack had started in between).
+    if (table.kind !== 'stack' && !free) fus = await this.on((x) => x.fusGetState());
+    if (table.kind !== 'stack' && free) notes.push('free read: FUS\'s state was not asked (a FUS_GET_STATE); the versions come from the info table');
     if (!this.saidUncertain) {
       this.saidUncertain = true;
       const u = this.o.uncertainties ?? [];
@@ -326,6 +338,7 @@ export class BootloaderDriver implements Driver {
   }
 
   async startFus(opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'starting FUS');
     this.checkAbort(opts);
     const messages: string[] = [];
     try {
@@ -337,6 +350,7 @@ export class BootloaderDriver implements Driver {
   }
 
   async deleteStack(opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'deleting the stack');
     this.checkAbort(opts);
     const messages: string[] = [];
     try {
@@ -385,6 +399,7 @@ export class BootloaderDriver implements Driver {
   }
 
   async upgrade(image: AvailableImage, address: number, opts: FwUpgradeOptions): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'installing an image');
     this.checkAbort(opts);
     if (!image.path) throw new DriverError('REFUSED', `${image.name}: no local bytes to download (fetch the image first)`);
     let bytes: Uint8Array;
@@ -418,6 +433,7 @@ export class BootloaderDriver implements Driver {
   }
 
   async startStack(opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'starting the stack');
     this.checkAbort(opts);
     const messages: string[] = [];
     try {
@@ -431,6 +447,7 @@ export class BootloaderDriver implements Driver {
   }
 
   async writeOptionBytes(want: OptionBytesWrite, opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'writing option bytes');
     this.checkAbort(opts);
     const messages: string[] = [];
     try {
@@ -456,6 +473,7 @@ export class BootloaderDriver implements Driver {
   }
 
   async flash(file: string, address: number, opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'writing flash');
     this.checkAbort(opts);
     let bytes: Uint8Array;
     try {
@@ -488,9 +506,15 @@ export class BootloaderDriver implements Driver {
     }
   }
 
-  async activateAntiRollback(): Promise<OperationReport> {
-    // The ROM bootloader relays FW_DELETE, FW_UPGRADE, START_WS and GET_STATE only (AN5185, bootloader codes).
-    return { ok: false, messages: ['Error: the ROM bootloader does not relay FUS_ACTIVATE_ANTIROLLBACK: use the cubeprogrammer driver for this step'], error: 'UNSUPPORTED' };
+  async activateAntiRollback(opts?: OperationOptions): Promise<OperationReport> {
+    assertMayChange(this.o.access ?? 'full', 'activating anti-rollback');
+    // The public sources give the ROM bootloader's relay codes of FW_DELETE, FW_UPGRADE, GET_STATE and START_WS only,
+    // not FUS_ACTIVATE_ANTIROLLBACK's: no code is guessed for an irreversible command. `copro plan/apply` refuse such a
+    // manifest before the board is read (ANTI_ROLLBACK_NOT_ON_DRIVER); this is the driver's own last word.
+    this.checkAbort(opts);
+    throw new DriverError('UNSUPPORTED', 'the bootloader driver cannot activate anti-rollback: the ROM bootloader command that relays FUS_ACTIVATE_ANTIROLLBACK is not publicly documented; nothing was sent', {
+      remedy: 'activate it with connection.driver: cubeprogrammer over USB DFU or UART (STM32_Programmer_CLI -antirollback)',
+    });
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,7 @@ import { DfuLink, listDfuDevices } from './dfu/link.js';
 import { recordUsb } from './dfu/record.js';
 import { realClock, scaledClock, type LinkClock, type UsbLike } from './dfu/usb.js';
 import { LinkError, type BootloaderLink } from './link.js';
-import type { AttachedBoard } from '../driver.js';
+import type { AttachedBoard, BoardAccess } from '../driver.js';
 
 export { BootloaderDriver, type BootloaderDriverOptions } from './driver.js';
 export { DfuLink } from './dfu/link.js';
@@ -35,6 +35,8 @@ export interface BootloaderOpenOptions {
   speed?: number;
   logFile?: string;
   applicationEnd?: number;
+  /** `free`: free reads only, every change refused (BoardAccess). Default `full`. */
+  access?: BoardAccess;
   /** Tests: a USB bus to use instead of the real one or the store's virtual device. */
   usb?: UsbLike;
   clock?: LinkClock;
@@ -112,6 +114,7 @@ export async function createBootloaderDriver(o: BootloaderOpenOptions): Promise<
     toolVersion: `copro bootloader driver (${isUsbPort(o.port) ? 'USB DFU' : 'UART'}${o.simulated ? ', virtual device' : ''})`,
     ...(o.logFile ? { logFile: o.logFile } : {}),
     ...(o.applicationEnd !== undefined ? { applicationEnd: o.applicationEnd } : {}),
+    ...(o.access ? { access: o.access } : {}),
     uncertainties,
     // A fast simulated clock must not turn host overhead into a timeout: at least 2 s / 5 s of real time.
     reconnectTimeoutMs: o.reconnectTimeoutMs ?? Math.max(30_000, 2_000 * speed),
