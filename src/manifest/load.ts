@@ -83,6 +83,8 @@ async function fileIssues(a: Analysis, manifest: unknown): Promise<RawIssue[]> {
     const pos = positionOfPointer(a.source, ref.pointer, 'value');
     const shown = displayPath(ref.pointer);
     const info = await stat(ref.absolute).catch(() => undefined);
+    // A missing images.dir is where `copro fetch` will put the images (it creates it): not an error.
+    if (!info && ref.kind === 'dir') continue;
     if (!info) {
       issues.push({ ...pos, code: 'file-missing', message: `${shown}: ${ref.absolute} does not exist`, hint: 'paths are relative to the manifest' });
       continue;

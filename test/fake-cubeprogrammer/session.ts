@@ -165,12 +165,13 @@ export class Session {
     this.out.line('Succeeded to set nSWboot0=0 nboot1=1 nboot0=1');
     const file = S.operatorFile(this.style, this.board.device.deviceId);
     const d = deviceByKey(this.board.device.key);
-    const pages = 0x2000 / d.pageSize;
+    const bytes = ev?.bytes ?? 0x2000; // 11,584 bytes before v2.4 (reconstructed: see operatorBytesFor)
+    const pages = Math.ceil(bytes / d.pageSize);
     const dl = events.filter((e) => e.type === 'erase' || e.type === 'write' || e.type === 'fus-operator');
     this.out.line('');
     if (this.style.at('2.18.0')) this.out.line(`Opening and parsing file: ${file}`, 'Memory Programming ...');
     else this.out.line('Memory Programming ...', `Opening and parsing file: ${file}`);
-    this.out.line(`  File          : ${file}`, `  Size          : ${S.fileSizeText(this.style, 0x2000)}`, '  Address       : 0x08000000', '', '');
+    this.out.line(`  File          : ${file}`, `  Size          : ${S.fileSizeText(this.style, bytes)}`, '  Address       : 0x08000000', '', '');
     this.out.line('Erasing memory corresponding to segment 0:', `Erasing internal memory sectors [0 ${pages - 1}]`, 'Download in Progress:');
     this.out.bar();
     this.out.line('File download complete', `Time elapsed during download operation: ${S.elapsed(modelledDuration(dl))}`);

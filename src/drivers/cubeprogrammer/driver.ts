@@ -374,9 +374,13 @@ export class CubeProgrammerDriver implements Driver {
   private operatorMessages(): string[] {
     if (this.transport !== 'swd') return [];
     this.verifiedApplication = undefined; // the operator overwrote it
-    const sectors = this.header?.deviceId === 0x494 ? '0-3' : '0-1';
+    // What the connected version does: 8 KB (sectors 0-1; 0-3 on a WB1x) from v2.4 on; the older operator
+    // ("FUS_Operator.bin", before v2.4) was 11,584 bytes, sectors 0-2 (reconstructed: no public log shows its download).
+    const old = this.toolVersion !== 'unknown' && compareVersions(this.toolVersion.split('.').concat('0', '0').slice(0, 3).join('.'), '2.4.0') < 0;
+    const sectors = this.header?.deviceId === 0x494 ? '0-3' : old ? '0-2' : '0-1';
+    const range = old && this.header?.deviceId !== 0x494 ? '0x08000000-0x08002FFF, 11,584 bytes' : '0x08000000-0x08001FFF';
     return [
-      `SWD: CubeProgrammer's FUS operator overwrote flash sectors ${sectors} (0x08000000-0x08001FFF) and set nSWboot0=0: the application must be re-flashed and nSWboot0/nBOOT0/nBOOT1 restored (STM32CubeProgrammer CLI, UM2237)`,
+      `SWD: CubeProgrammer's FUS operator overwrote flash sectors ${sectors} (${range}; STM32CubeProgrammer ${this.toolVersion}) and set nSWboot0=0: the application must be re-flashed and nSWboot0/nBOOT0/nBOOT1 restored (STM32CubeProgrammer CLI, UM2237)`,
     ];
   }
 

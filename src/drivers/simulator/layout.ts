@@ -64,6 +64,19 @@ export function footprintPages(device: Device, sizeBytes: number, fusV2Only: boo
 /** CubeProgrammer's SWD FUS operator: 8 KiB at 0x08000000 (sectors 0-1 on WB5x, 0-3 on WB1x: 2 KiB pages). */
 export const FUS_OPERATOR_SIZE = 0x2000;
 
+/**
+ * fidelity: SWD-OPERATOR-SIZE. How many bytes the operator of a CubeProgrammer version writes at 0x08000000: 8 KiB
+ * (sectors 0-1 on a WB5x) in every public log from v2.7 on; the older operator ("FUS_Operator.bin", before v2.4) was
+ * 11,584 bytes, sectors 0-2. Assumption: that size and the v2.4 threshold are reconstructed (no public log shows the
+ * old operator's download; one from CubeProgrammer 2.2/2.3 over ST-LINK settles both).
+ */
+export function operatorBytesFor(toolVersion: string | undefined): number {
+  if (toolVersion === undefined) return FUS_OPERATOR_SIZE;
+  const [major = 0, minor = 0] = toolVersion.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  return major < 2 || (major === 2 && minor < 4) ? OLD_FUS_OPERATOR_SIZE : FUS_OPERATOR_SIZE;
+}
+export const OLD_FUS_OPERATOR_SIZE = 11_584;
+
 /** The operator of this board's family (file, size, where it leaves the version words): src/domain/families.ts. */
 export function fusOperatorOf(board: SimBoard): { file: string; sizeBytes: number; fusVersionAddress: number; stackVersionAddress: number } {
   return familyOf(deviceOf(board)).swdOperator;

@@ -19,6 +19,7 @@ export const DIT_WORDS = 13;
 export const OPERATOR_FUS_VERSION = 0x20010010;
 export const OPERATOR_STACK_VERSION = 0x20010014;
 export const PWR_CR4 = 0x5800040c;
+export const UID64_ENGINEERING = 0x1fff7580;
 export const C2BOOT = 0x8000;
 
 /** Deterministic pseudo-random word for memory content we do not model bit by bit (FNV-1a of a seed). */
@@ -91,6 +92,12 @@ export function wordAt(b: SimBoard, address: number, now: number = b.clock.ms): 
     if (address >= DIT_ADDRESS && address < DIT_ADDRESS + DIT_WORDS * 4) return fusInfoTable(b, now)[(address - DIT_ADDRESS) / 4] ?? 0;
     if (address === SRAM2A) return DIT_ADDRESS;
     return 0;
+  }
+  // The chip's UID64 in the engineering bytes (RM0434 "Unique device ID", 0x1FFF7580, as the bootloader's virtual chip
+  // serves it): over SWD the debugger reads it directly. Low word first.
+  if (address === UID64_ENGINEERING || address === UID64_ENGINEERING + 4) {
+    const uid = BigInt(b.device.uid64);
+    return Number(address === UID64_ENGINEERING ? uid & 0xffffffffn : (uid >> 32n) & 0xffffffffn);
   }
   // fidelity: WB1X-OPERATOR-VERSIONS
   // community m-p/89405 (WB15, CubeProgrammer 2.9): the WB1x operator's versions are read at 0x20002F10, not 0x20010010.

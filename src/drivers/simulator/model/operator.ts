@@ -1,5 +1,5 @@
 /** CubeProgrammer's SWD FUS operator (0x495_FUS_Operator.bin, 0x494_ on a WB1x, at 0x08000000) and what it writes to SRAM1. */
-import { deviceOf, FUS_OPERATOR_SIZE } from '../layout.js';
+import { deviceOf, operatorBytesFor } from '../layout.js';
 import { TIMING, downloadMs, eraseMs } from '../timing.js';
 import { destroyRange } from './flash.js';
 import { resetChip } from './power.js';
@@ -54,14 +54,16 @@ export function loadFusOperator(run: Run): SimOutcome {
     }
   }
   const start = device.flashBase;
-  const end = start + FUS_OPERATOR_SIZE;
+  const bytes = operatorBytesFor(run.ctx.toolVersion);
+  const pages = Math.ceil(bytes / device.pageSize);
+  const end = start + pages * device.pageSize;
   const clobbered = destroyRange(run, start, end, 'fus-operator');
   b.counters.fusOperatorLoads++;
   if (obChanged.length) b.counters.optionByteWrites++;
-  run.countPages('erase', 'application', FUS_OPERATOR_SIZE / device.pageSize);
-  run.countPages('write', 'application', FUS_OPERATOR_SIZE / device.pageSize);
+  run.countPages('erase', 'application', pages);
+  run.countPages('write', 'application', pages);
   b.fusOperator = { ...b.fusOperator, inFlash: true };
-  run.emit({ type: 'fus-operator', obChanged, obUnchanged, clobberedApplication: clobbered, ms: (obChanged.length ? TIMING.optionBytesMs : 0) + eraseMs(FUS_OPERATOR_SIZE / device.pageSize) + downloadMs('swd', FUS_OPERATOR_SIZE) });
+  run.emit({ type: 'fus-operator', obChanged, obUnchanged, clobberedApplication: clobbered, bytes, ms: (obChanged.length ? TIMING.optionBytesMs : 0) + eraseMs(pages) + downloadMs('swd', bytes) });
   // "Application is running, Please Hold on..." -> "Reconnected !" (~7 s): the operator runs after a reset.
   if (!resetChip(run, 'FUS operator started')) return fail('POWER_LOSS', 'power was lost while the FUS operator started');
   writeOperatorVersions(run);

@@ -82,7 +82,7 @@ export type SimEvent =
   | { type: 'reset'; reason: string; cpu2: Cpu2Mode; ms: number }
   | { type: 'reconnect'; transport: Transport; ms: number }
   | { type: 'wait'; reason: string; ms: number }
-  | { type: 'fus-operator'; obChanged: string[]; obUnchanged: string[]; clobberedApplication: boolean; ms: number }
+  | { type: 'fus-operator'; obChanged: string[]; obUnchanged: string[]; clobberedApplication: boolean; bytes?: number; ms: number }
   | { type: 'erase'; firstPage: number; lastPage: number; failedFromPage?: number; ms: number }
   | { type: 'write'; address: number; size: number; ms: number }
   | { type: 'fus-command'; command: string; ms: number }
