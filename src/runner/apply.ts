@@ -15,12 +15,12 @@ import type { Plan, Target } from '../planner/types.js';
 import { acquireBoardLock, BoardLockedError, chipLockKey, combinedLock, type BoardLock, type CombinedLock } from './lock.js';
 import { stamp, type EventSink } from './events.js';
 import { swdReadWouldDestroyApplication } from './swd-guard.js';
-import { runStep, FLASH_ONLY_STEPS } from './execute.js';
+import type { StepOutcome } from './execute.js';
+import { describeStack, StepRunner, wantedType } from './run-plan.js';
 import { preflight, privateVerifiedCopy } from './preflight.js';
 import { recoverAfterSwdFailure, describeRecovery, type SwdRecovery } from './swd-recovery.js';
 import { fusDamageDiagnosis, fusDamageFrom, powerLossAdvice } from './power-loss.js';
 import { memoryFile, recallBoard, rememberBoard } from './board-memory.js';
-import { deviceByKey, isDeviceKey } from '../domain/devices.js';
 
 export type PlanFn = (input: { state: BoardState; target: Target; images: readonly AvailableImage[] }) => Plan;
 
@@ -84,22 +84,7 @@ interface Prepared {
   t0: number;
 }
 
-/**
- * The stack as read back. A value copro did not read is never shown as read: in FUS mode FUS does not report the
- * stack's type (STM32CubeWB release notes, AN5185), so it says so and names the type it expected instead.
- */
-export function describeStack(s: BoardState, expectedType?: string): string {
-  if (s.stack.status === 'none') return 'none';
-  if (s.stack.status === 'unknown') return 'unknown';
-  const known = s.stack.type && s.stack.type !== 'unknown';
-  const facts = [known ? '' : `type not reported by FUS${expectedType ? `: expected ${expectedType}` : ''}`, s.stack.running === true ? 'running' : s.stack.running === false ? 'not running' : ''].filter(Boolean);
-  return `${known ? `${s.stack.type} ` : ''}${s.stack.version ?? 'unknown'}${facts.length ? ` (${facts.join(', ')})` : ''}`;
-}
-
-/** The stack type the manifest asks for, if it names one. */
-function wantedType(t: Target): string | undefined {
-  return t.stack !== undefined && t.stack !== 'none' ? t.stack.type : undefined;
-}
+export { describeStack };
 
 async function prepareBoard(p: Prepared, o: ApplyOptions): Promise<void> {
   const { spec } = p;
@@ -165,12 +150,26 @@ function finish(p: Prepared, o: ApplyOptions, r: Omit<BoardResult, 'serial' | 'n
 function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }): ListrTask[] {
   const plan = p.plan!;
   const driver = p.driver!;
-  const notes: string[] = [];
-  const notVerifiable: string[] = [];
-  let lastFull = p.state;
-  let latest: BoardState | undefined;
-  // The device the plan was made for (the manifest's, else the board's own key).
-  const device = isDeviceKey(plan.device) ? deviceByKey(plan.device) : undefined;
+  const titles = new Map<number, (text: string) => void>();
+  const runner = new StepRunner<SwdRecovery>({
+    board: p.spec.serial,
+    driver,
+    plan,
+    state: p.state!,
+    target: o.target,
+    emit: o.emit,
+    signal: o.signal,
+    verifiedImage: privateVerifiedCopy,
+    ...(o.applicationFile !== undefined ? { applicationFile: o.applicationFile } : {}),
+    onProgressText: (step, text) => titles.get(step.n)?.(text),
+    // Over SWD the operator took the application and nSWboot0: put them back before reporting.
+    onFailure: async (step, outcome) => {
+      const recovery = await recoverAfterSwdFailure(driver, o.target, plan, o.signal);
+      const message = outcome.error ? await explainFailure(p, o, step, outcome) : 'failed';
+      return { message, ...(recovery ? { recovery, note: describeRecovery(recovery) } : {}) };
+    },
+  });
+  const { notes, notVerifiable } = runner;
   const tasks: ListrTask[] = plan.steps.map((step) => ({
     title: `${step.n}. ${step.title}`,
     task: async (_ctx, task) => {
@@ -179,55 +178,22 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
         out.result = finish(p, o, { result: 'interrupted', plan, error: 'interrupted before this step', errorCode: 'ABORTED' });
         return task.skip('interrupted');
       }
-      o.emit(stamp({ type: 'step-started', board: p.spec.serial, step: step.n, kind: step.kind, title: step.title }));
-      const outcome = await runStep(step, {
-        driver,
-        signal: o.signal,
-        applicationFile: o.applicationFile,
-        verifiedImage: privateVerifiedCopy,
-        ...(o.target.application?.end !== undefined ? { applicationEnd: o.target.application.end } : {}),
-        ...(device ? { device } : {}),
-        lastFullState: lastFull,
-        onProgress: (pr) => {
-          task.output = [pr.phase, pr.percent !== undefined ? `${Math.round(pr.percent)}%` : '', pr.fusState ?? '', pr.message ?? ''].filter(Boolean).join(' ');
-          o.emit(stamp({ type: 'step-progress', board: p.spec.serial, step: step.n, phase: pr.phase, ...(pr.percent !== undefined ? { percent: Math.max(0, Math.min(100, pr.percent)) } : {}), ...(pr.fusState ? { fusState: pr.fusState } : {}), ...(pr.message ? { message: pr.message } : {}) }));
-        },
-      });
-      notes.push(...outcome.notes.map((n) => `step ${step.n}: ${n}`));
-      if (outcome.ok) {
-        const s = outcome.state!;
-        if (!FLASH_ONLY_STEPS.has(step.kind)) lastFull = s;
-        latest = s;
-        if (outcome.verification === 'not-verifiable') {
-          notVerifiable.push(step.title);
-          o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: {}, verification: 'not-verifiable', unverifiable: outcome.unverifiable ?? 'no read-out', observed: { fus: s.fus.version, fusState: s.fus.state, fusError: s.fus.error, cpu2: s.cpu2, stack: describeStack(s, step.expect.stackType ?? wantedType(o.target)) } }));
-          task.title = `${step.n}. ${step.title}: done, not verifiable by read-back (${outcome.unverifiable ?? 'no read-out'}; the tool reported success)`;
-          return;
-        }
-        const stack = describeStack(s, step.expect.stackType ?? wantedType(o.target));
-        // A stack install is verified by where FUS put the stack too (it installs the first footer below SFSA).
-        const at = step.kind === 'stack-install' && s.stack.installAddress ? s.stack.installAddress : undefined;
-        o.emit(stamp({ type: 'step-finished', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, verified: { fus: s.fus.version, cpu2: s.cpu2, stack, ...(at ? { stackInstallAddress: at } : {}) }, verification: 'read-back' }));
-        task.title = `${step.n}. ${step.title}: verified (FUS ${s.fus.version}, stack ${stack}${at ? `, installed at ${at}` : ''})`;
+      titles.set(step.n, (text) => (task.output = text));
+      const r = await runner.run(step);
+      if (r.ok) {
+        task.title = `${step.n}. ${step.title}: ${r.summary}`;
         return;
       }
-      const interrupted = outcome.error?.code === 'ABORTED' || o.signal.aborted;
-      // Over SWD the operator took the application and nSWboot0: put them back before reporting (not when interrupted:
-      // Ctrl-C means stop now; the next apply plans the restore).
-      const recovery = interrupted ? undefined : await recoverAfterSwdFailure(driver, o.target, plan, o.signal);
-      if (recovery) notes.push(describeRecovery(recovery));
-      if (outcome.error && !interrupted) outcome.error.message = await explainFailure(p, o, step, outcome);
-      o.emit(stamp({ type: 'step-failed', board: p.spec.serial, step: step.n, kind: step.kind, durationMs: outcome.durationMs, error: outcome.error?.message ?? 'failed', code: outcome.error?.code ?? 'ERROR', mismatches: outcome.mismatches, ...(outcome.error?.logFile ? { logFile: outcome.error.logFile } : {}) }));
       out.result = finish(p, o, {
-        result: interrupted ? 'interrupted' : 'failed',
+        result: r.interrupted ? 'interrupted' : 'failed',
         plan,
-        finalState: outcome.state,
-        error: interrupted ? `interrupted during step ${step.n} (${step.title}); the step was in flight: run \`copro apply\` again to re-read the board and continue from where it really is` : outcome.error?.message,
-        errorCode: outcome.error?.code,
-        logFile: outcome.error?.logFile ?? driver.info().logFile,
+        finalState: r.state,
+        error: r.interrupted ? r.error.replace('apply again', 'run `copro apply` again') : r.error,
+        errorCode: r.errorCode,
+        logFile: r.logFile ?? driver.info().logFile,
         notes,
         notVerifiable,
-        ...(recovery ? { recovery } : {}),
+        ...(r.recovery ? { recovery: r.recovery } : {}),
       });
       throw new Error(out.result.error);
     },
@@ -238,16 +204,14 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
       if (out.result) return task.skip('not run');
       // The last step was verified by its own read-back (merged onto the last full read after late SWD steps):
       // re-planning from it is the convergence check, without another read (each costs CLI calls and resets).
-      const finalState = latest ?? (await driver.readState({ signal: o.signal }));
-      const again = o.plan({ state: finalState, target: o.target, images: o.images });
-      if (again.status !== 'up-to-date') {
-        const msg = `the board did not converge: after the plan ran, copro still plans ${again.status === 'refused' ? 'a refusal' : `${again.steps.length} step(s)`} (${again.steps.map((s) => s.title).join('; ') || again.refusals.map((r) => r.code).join(', ')})`;
-        o.emit(stamp({ type: 'step-failed', board: p.spec.serial, step: plan.steps.length + 1, kind: 'final-verify', error: msg, code: 'NOT_CONVERGED', durationMs: 0 }));
+      const end = await runner.converged(o.images, o.plan);
+      if (!end.ok) {
         const recovery = await recoverAfterSwdFailure(driver, o.target, plan, o.signal);
         if (recovery) notes.push(describeRecovery(recovery));
-        out.result = finish(p, o, { result: 'failed', plan, finalState, error: msg, errorCode: 'NOT_CONVERGED', notes, notVerifiable, ...(recovery ? { recovery } : {}) });
-        throw new Error(msg);
+        out.result = finish(p, o, { result: 'failed', plan, finalState: end.state, error: end.error, errorCode: 'NOT_CONVERGED', notes, notVerifiable, ...(recovery ? { recovery } : {}) });
+        throw new Error(end.error);
       }
+      const finalState = end.state;
       task.title = notVerifiable.length
         ? `Read back: FUS ${finalState.fus.version}, stack ${describeStack(finalState, wantedType(o.target))}; done, not verifiable by read-back: ${notVerifiable.join(', ')}`
         : `Verified: FUS ${finalState.fus.version}, stack ${describeStack(finalState, wantedType(o.target))}`;
@@ -340,7 +304,7 @@ export async function applyBoards(boards: readonly BoardSpec[], o: ApplyOptions)
  * A failed step's message, with what copro knows about it: a FUS damaged for good (remembered, so the next
  * run refuses instead of repeating the update), or what a power cut during a FUS step leads to.
  */
-async function explainFailure(p: Prepared, o: ApplyOptions, step: Plan['steps'][number], outcome: Awaited<ReturnType<typeof runStep>>): Promise<string> {
+async function explainFailure(p: Prepared, o: ApplyOptions, step: Plan['steps'][number], outcome: StepOutcome): Promise<string> {
   const message = outcome.error?.message ?? 'failed';
   const said = [message, outcome.report?.error ?? '', ...(outcome.report?.messages ?? [])].join(' ');
   const damage = fusDamageFrom(step, said, outcome.state, new Date());
