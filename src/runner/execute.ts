@@ -227,7 +227,7 @@ export async function runStep(step: Step, ctx: StepContext): Promise<StepOutcome
     notes.push(`${step.title}: done, not verifiable by read-back (${unverifiable}); the tool reported success and FUS no error`);
     return { ok: true, step, durationMs: now() - t0, state, report, mismatches, notes, verification: 'not-verifiable', unverifiable };
   }
-  for (const f of unverifiedFields(step.expect, state)) notes.push(`${f} could not be read back (FUS does not report it); taken from the installed image`);
+  for (const f of unverifiedFields(step.expect, state)) notes.push(`${f} could not be read back (FUS does not report it); expected from the installed image, not checked`);
   const toolSaidNo = opError !== undefined || (report !== undefined && !report.ok);
   if (mismatches.length === 0) {
     // public field reports: "Error: Firmware not authentic!" printed although FUS did upgrade. The board decides.
