@@ -30,7 +30,7 @@ export function boot(run: Run, reason: string, into?: 'fus'): void {
     // fidelity: PL-OB-CORRUPT. ST (community td-p/272587): after a power loss during an install "the option bytes are
     // corrupted" and the part may not be recoverable; ST wiki via m-p/161428: SFSA = 0x00 and SBRV = 0x3FC00.
     b.pending = null;
-    corruptOptionBytes(run, 'power lost during a FUS operation');
+    corruptOptionBytes(run, 'a FUS operation was cut off or refused at RDP level 1');
   }
   if (b.pending && !isSafebootOptionBytes(b) && b.lockedUp === null) resumePending(run);
   // fidelity: CPU2-STAYS-FUS. ST FAQ ta-p/722270 and td-p/806816: once switched to FUS, CPU2 boots FUS again at every
