@@ -1,6 +1,5 @@
 /** `copro apply`: plan every board, check images, confirm irreversible steps, run and verify. */
 import path from 'node:path';
-import { writeFile, rename } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { plan, formatPlan } from '../../planner/index.js';
 import { applyBoards, type BoardResult } from '../../runner/apply.js';
@@ -16,6 +15,7 @@ import type { Plan } from '../../planner/types.js';
 import type { PlanFile } from '../../generated/plan-file.js';
 import { looksLikePlanFile, planDifference, readPlanFile } from '../plan-file.js';
 import { CliError } from '../cli-error.js';
+import { writeFileAtomic } from '../atomic.js';
 
 export interface ApplyCliOptions extends CommonOptions {
   yes?: boolean;
@@ -137,9 +137,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
   const ok = results.filter((r) => r.result === 'provisioned' || r.result === 'up-to-date' || r.result === 'planned').length;
   emit(stamp({ type: 'run-finished', board: '-', exitCode: code, boards: { total: results.length, ok, failed: results.length - ok }, durationMs: Date.now() - started }));
   if (opts.junit) {
-    const tmp = `${opts.junit}.${process.pid}.tmp`;
-    await writeFile(tmp, junitFromEvents(log.events));
-    await rename(tmp, opts.junit);
+    await writeFileAtomic(opts.junit, junitFromEvents(log.events));
   }
   if (!opts.json) out(summarize(results, Date.now() - started, s.target.stack !== undefined && s.target.stack !== 'none' ? s.target.stack.type : undefined));
   return code;
