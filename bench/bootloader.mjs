@@ -130,6 +130,22 @@ export async function categorizeCpuProfile(file) {
   return { busyMs: busy / 1000, idleMs: idle / 1000, share: Object.fromEntries(Object.entries(us).map(([k, v]) => [k, busy ? v / busy : 0])) };
 }
 
+const TRACE_HOOK = path.join(path.dirname(new URL(import.meta.url).pathname), 'lib', 'trace-modules.mjs');
+
+/** Median wall time of a process that only imports, in order, the modules the run loaded (start-up + module loading, measured alone). */
+async function loadOnlyMs(modules, runs = 3) {
+  const dir = await tempDir('bl-load');
+  try {
+    const script = path.join(dir, 'load.mjs');
+    await writeFile(script, modules.map((u) => `await import(${JSON.stringify(u)});`).join('\n') + '\nprocess.exit(0);\n');
+    const t = [];
+    for (let i = 0; i < runs; i++) t.push(expectOk(await run(process.execPath, [script]), 'loading the run\'s modules').wallMs);
+    return median(t);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Median wall time of `node -e 0`: what starting any Node.js process costs on this machine now. */
 async function nodeStartMs(runs = 5) {
   const t = [];
@@ -141,11 +157,11 @@ async function nodeStartMs(runs = 5) {
 async function timedRun(ws, manifest, speed, { label = String(speed), profileDir } = {}) {
   const simDir = path.join(ws.dir, `sim-bl-${label}`);
   await resetBoard(ws, simDir);
-  const env = cleanEnv({ COPRO_SIM_DIR: simDir, COPRO_SIM_SPEED: String(speed) });
+  const env = cleanEnv({ COPRO_SIM_DIR: simDir, COPRO_SIM_SPEED: String(speed), ...(profileDir ? { BENCH_TRACE_FILE: path.join(profileDir, 'modules.txt') } : {}) });
   const [before] = await readBoards(simDir);
   const args = ['apply', manifest, '--simulate', '--yes', '--json', '--serial', ws.serial];
   const r = expectOk(
-    profileDir ? await copro(args, { cwd: ws.dir, env, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-interval', '500'] }) : await coproWithPeakRss(args, { cwd: ws.dir, env }),
+    profileDir ? await copro(args, { cwd: ws.dir, env, nodeArgs: ['--import', TRACE_HOOK, '--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-interval', '500'] }) : await coproWithPeakRss(args, { cwd: ws.dir, env }),
     'copro apply (bootloader driver)',
   );
   const [after] = await readBoards(simDir);
@@ -160,7 +176,8 @@ async function profiledRun(ws, manifest, speed) {
     const r = await timedRun(ws, manifest, speed, { label: `${speed}-prof`, profileDir: dir });
     const file = (await readdir(dir)).find((f) => f.endsWith('.cpuprofile'));
     if (!file) return undefined;
-    return { wallMs: r.wallMs, ...(await categorizeCpuProfile(path.join(dir, file))) };
+    const modules = [...new Set((await readFile(path.join(dir, 'modules.txt'), 'utf8').catch(() => '')).split('\n').filter((u) => u.startsWith('file:') && !u.includes('/bench/lib/') && !/\/bin\/copro\.js$/.test(u)))];
+    return { wallMs: r.wallMs, modules, ...(await categorizeCpuProfile(path.join(dir, file))) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -197,6 +214,7 @@ export async function bootloader() {
     say('bootloader: the same run under --cpu-prof, and `node -e 0`, to say where the host time goes');
     const prof = await profiledRun(ws, manifest, speed);
     const nodeStart = await nodeStartMs();
+    const loadOnly = prof?.modules.length ? await loadOnlyMs(prof.modules) : null;
     const load1 = os.loadavg()[0];
     say(`bootloader: ST's documented procedure on the fake CLI at speed ${stSpeed}`);
     // ST's device time: the accounting of connections.json when present (zero-idle CLI), else the board clock at speed 1000.
@@ -265,7 +283,9 @@ export async function bootloader() {
         ratioWithoutVirtualDeviceAndStandIns: round(1 + (C - silicon) / D, 4),
         ratioCpuOnly: round(1 + cpu / D, 4),
         ratioCpuOnlyWithoutVirtualDeviceAndStandIns: round(1 + (cpu - silicon) / D, 4),
-        ratioFloorNodeStartAndModules: round(1 + (nodeStart + part('modules')) / D, 4),
+        modulesLoaded: prof.modules.length,
+        loadOnlyMs: loadOnly === null ? null : round(loadOnly, 0),
+        ratioFloorStartAndModules: loadOnly === null ? null : round(1 + loadOnly / D, 4),
         profiledWallMs: round(prof.wallMs, 0),
       };
       process.stdout.write(
@@ -277,7 +297,7 @@ export async function bootloader() {
           `\n  starting any Node.js process (\`node -e 0\`, median of 5): ${ms(nodeStart)}\n` +
           `  ratio without the virtual device's and the stand-ins' CPU (a real board, ST's images): ${breakdown.ratioWithoutVirtualDeviceAndStandIns}\n` +
           `  ratio counting only CPU time (no waiting): ${breakdown.ratioCpuOnly}; also without the virtual device and stand-ins: ${breakdown.ratioCpuOnlyWithoutVirtualDeviceAndStandIns}\n` +
-          `  floor of any Node.js CLI run (node start + module loading alone): ${breakdown.ratioFloorNodeStartAndModules}\n`,
+          (loadOnly === null ? '' : `  a process that only loads the run's ${prof.modules.length} modules and exits: ${ms(loadOnly)} (median of 3), ratio ${breakdown.ratioFloorStartAndModules} before copro does anything\n`),
       );
     }
     return writeResult('bootloader', {
