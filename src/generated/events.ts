@@ -47,6 +47,13 @@ export type CoproEvent = {
       step: number;
       phase: string;
       percent?: number;
+      /**
+       * While an image is written: the bytes written so far and the image's size (the text output shows "writing 45 % (110/244 KB)").
+       */
+      bytes?: {
+        done: number;
+        total: number;
+      };
       fusState?: string;
       message?: string;
     }

@@ -102,7 +102,7 @@ export class StepRunner<R = unknown> {
       lastFullState: this.lastFull,
       onProgress: (pr) => {
         o.onProgressText?.(step, [pr.phase, pr.percent !== undefined ? `${Math.round(pr.percent)}%` : '', pr.fusState ?? '', pr.message ?? ''].filter(Boolean).join(' '), pr);
-        o.emit(stamp({ type: 'step-progress', board, step: step.n, phase: pr.phase, ...(pr.percent !== undefined ? { percent: Math.max(0, Math.min(100, pr.percent)) } : {}), ...(pr.fusState ? { fusState: pr.fusState } : {}), ...(pr.message ? { message: pr.message } : {}) }));
+        o.emit(stamp({ type: 'step-progress', board, step: step.n, phase: pr.phase, ...(pr.percent !== undefined ? { percent: Math.max(0, Math.min(100, pr.percent)) } : {}), ...(pr.bytes && pr.bytes.total > 0 ? { bytes: { done: Math.min(pr.bytes.done, pr.bytes.total), total: pr.bytes.total } } : {}), ...(pr.fusState ? { fusState: pr.fusState } : {}), ...(pr.message ? { message: pr.message } : {}) }));
       },
     });
     this.notes.push(...outcome.notes.map((n) => `step ${step.n}: ${n}`));

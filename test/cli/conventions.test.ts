@@ -65,7 +65,10 @@ describe('shell completion', () => {
     const root = tree.find((n) => n.path.length === 0)!;
     expect(root.subcommands).toEqual(expect.arrayContaining(['plan', 'apply', 'status', 'sim', 'version', 'completion']));
     const apply = tree.find((n) => n.path.join(' ') === 'apply')!;
-    expect(apply.options).toEqual(expect.arrayContaining(['--dry-run', '--yes', '-y', '--debug', '--help']));
+    expect(apply.options).toEqual(expect.arrayContaining(['--dry-run', '--yes', '-y', '--debug', '--quiet', '--verbose', '--help']));
+    // The options before the subcommand are the program's; after it only the command's own are accepted.
+    expect(root.options).toEqual(expect.arrayContaining(['--json', '--quiet', '--simulate', '--serial']));
+    expect(tree.find((n) => n.path.join(' ') === 'identify')!.options).not.toContain('--simulate');
     expect(tree.find((n) => n.path.join(' ') === 'sim')!.subcommands).toEqual(expect.arrayContaining(['reset', 'fault', 'show']));
   });
   it('bash: completes subcommands and options in a real bash', async () => {

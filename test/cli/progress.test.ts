@@ -3,7 +3,7 @@
  * terminal (a log, CI) one line per milestone (0, 25, 50, 75, 100 %), not one per block.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { QUICK_START, makeProject, removeProjects } from './helpers.js';
+import { QUICK_START, makeProject, parseNdjson, removeProjects } from './helpers.js';
 import { progressReporter, progressText } from '../../src/cli/progress.js';
 
 afterAll(removeProjects);
@@ -44,6 +44,23 @@ describe('copro apply without a terminal', () => {
       expect(pcts[4]).toBe(100);
       expect([...pcts].sort((a, b) => a - b)).toEqual(pcts);
       expect(writes[i + 4]).toMatch(new RegExp(`writing 100 % \\(${total}/${total} KB\\)`));
+    }
+  });
+});
+
+describe('copro apply --json', () => {
+  it('step-progress events carry the bytes written, up to the image size', async () => {
+    const p = await makeProject();
+    const m = await p.useManifest(QUICK_START);
+    await p.resetBoard();
+    const r = await p.copro(['apply', m, '--simulate', '--yes', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const writes = parseNdjson(r.stdout).filter((e): e is { type: string; step: number; bytes: { done: number; total: number } } => (e as { type: string }).type === 'step-progress' && 'bytes' in (e as object));
+    expect(new Set(writes.map((e) => e.step))).toEqual(new Set([1, 2, 3]));
+    for (const step of [1, 2, 3]) {
+      const mine = writes.filter((e) => e.step === step);
+      expect(mine[0]!.bytes.done).toBe(0);
+      expect(mine[mine.length - 1]!.bytes.done).toBe(mine[0]!.bytes.total);
     }
   });
 });

@@ -16,12 +16,14 @@ interface Node {
   options: string[];
 }
 
-/** Every command path with its direct subcommands and its long/short option flags (global options included). */
+/**
+ * Every command path with its direct subcommands and its long/short option flags. The program's own options
+ * (`copro --json plan`) are offered before the subcommand only: after it, each command takes its own (main.ts).
+ */
 export function commandTree(program: Command): Node[] {
-  const globalFlags = flagsOf(program);
   const out: Node[] = [];
   const walk = (c: Command, p: string[]) => {
-    out.push({ path: p, subcommands: c.commands.map((s) => s.name()), options: [...new Set([...flagsOf(c), ...globalFlags, '--help'])] });
+    out.push({ path: p, subcommands: c.commands.map((s) => s.name()), options: [...new Set([...flagsOf(c), '--help'])] });
     for (const s of c.commands) walk(s, [...p, s.name()]);
   };
   walk(program, []);
