@@ -310,7 +310,7 @@ export class SimulatorDriver implements Driver {
         const at = new Date().toISOString();
         const seen = toBoardState(x.board, this.transport, at);
         if (this.transport === 'simulated') return seen;
-        if (this.transport === 'swd') return withoutFusFacts(seen, unknownNote('what CPU2 runs, the FUS version and the stack', 'swd'));
+        if (this.transport === 'swd') return withoutFusFacts(seen, unknownNote('what CPU2 runs, the FUS version and the stack', 'swd', { ...(this.ctx.toolVersion ? { toolVersion: this.ctx.toolVersion } : {}), deviceId: x.board.device.deviceId }));
         // The info table at 0x20030024 is FUS's only while FUS runs (and not locked up); else it is the stack's.
         const fusRunning = x.board.cpu2 === 'fus' && x.board.lockedUp === null && !x.board.sram2aCleared;
         return freeReadOfInfoTable(seen, fusRunning);
