@@ -1,13 +1,10 @@
-/** Files copro writes for the user (plan files, JUnit reports): never half a file, even if copro is killed mid-write. */
-import { writeFile, rename, unlink } from 'node:fs/promises';
+/**
+ * Files copro writes for the user (plan files, JUnit reports): never half a file, even if copro is killed
+ * mid-write. npm's write-file-atomic does it (temp file in the same folder, fsync, rename; concurrent writes to
+ * one file queued; the temp file removed on failure and on exit): docs/dependencies.md.
+ */
+import writeFileAtomicLib from 'write-file-atomic';
 
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  await writeFileAtomicLib(file, data);
 }

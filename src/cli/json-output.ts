@@ -26,8 +26,17 @@ export function jsonRequested(argv: readonly string[]): boolean {
 
 /** The subcommand named on the command line (global options may come first), or `copro`. */
 export function commandOf(argv: readonly string[]): string {
-  return argv.slice(2).find((a) => !a.startsWith('-')) ?? 'copro';
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (GLOBAL_WITH_VALUE.includes(a)) i++; // its value is not the command
+    else if (!a.startsWith('-')) return a;
+  }
+  return 'copro';
 }
+
+/** The global options that take a value (`copro --serial X plan`): src/cli/main.ts. */
+const GLOBAL_WITH_VALUE = ['--serial', '--port', '--cubeprogrammer'];
 
 export function writeJson(doc: unknown): void {
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');

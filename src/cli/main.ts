@@ -12,6 +12,7 @@ import { internalErrorText } from './errors.js';
 import { parseSerialList } from './serials.js';
 import { errorKind, jsonRequested, oneLineSummary, writeJsonError } from './json-output.js';
 import type { CliErrorInfo } from '../generated/cli-output.js';
+import { setVerbosity } from './verbosity.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -58,8 +59,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError('  remedy: run with --help for usage')
     // commander's own errors (unknown option, missing argument) carry copro's prefix like every other error.
     .configureOutput({ outputError: (str, write) => write(`copro: ${str}`) })
+    // Options before the subcommand are the program's, after it the subcommand's; mergeGlobalOptions joins them.
+    .enablePositionalOptions()
+    .option('--json', 'JSON output (commands that have it)')
+    .option('-q, --quiet', 'only the result on stdout and errors and warnings on stderr: no progress, no notes')
+    .option('-v, --verbose', 'also show, on stderr, each driver operation, tool command line and HTTP request, with timings')
     .option('--debug', 'print stack traces of internal errors (also COPRO_DEBUG=1)')
-    .addHelpText('after', `\nExit codes: 0 ok, 1 board failure, 2 changes planned (--detailed-exitcode), 3 refused, 4 invalid input, 5 environment, 6 not confirmed, 130 interrupted.\nDocs: README.md`);
+    .option('--no-color', 'no colours or animations (also NO_COLOR=1)')
+    .option('--simulate', 'use the simulated board(s)')
+    .option('--serial <sn[,sn...]>', 'probe or DFU serial number(s) of the board(s)')
+    .option('--port <port>', 'usb1, swd, or a serial device')
+    .option('--cubeprogrammer <path>', 'path to STM32_Programmer_CLI')
+    .addHelpText('after', `\nThe options above may come before the command (copro --json plan) or after it (copro plan --json), for the commands that have them.\nExit codes: 0 ok, 1 board failure, 2 changes planned (--detailed-exitcode), 3 refused, 4 invalid input, 5 environment, 6 not confirmed, 130 interrupted.\nDocs: README.md, docs/cli.md`);
 
   const boardOptions = (cmd: Command) =>
     cmd
@@ -202,7 +213,61 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addHelpText('after', examples(['copro sim show', 'copro sim show --serial 207F38933036']))
     .action(async (opts) => setExit(await (await import('./commands/sim.js')).simShowCommand(opts)));
 
+  // Every command says as much or as little as asked, and takes --debug, in either position.
+  const everyCommand = (c: Command): void => {
+    for (const sub of c.commands) {
+      if (sub.commands.length === 0) {
+        sub.option('-q, --quiet', 'only the result and errors/warnings (docs/cli.md)').option('-v, --verbose', 'also the driver operations, tool command lines and HTTP requests, with timings, on stderr').option('--debug', 'print stack traces of internal errors');
+        if (!sub.options.some((o) => o.long === '--no-color')) sub.option('--no-color', 'no colours (also NO_COLOR=1)');
+      }
+      everyCommand(sub);
+    }
+  };
+  everyCommand(program);
+  program.hook('preAction', (_program, action) => {
+    mergeGlobalOptions(program, action);
+    const o = action.opts<{ quiet?: boolean; verbose?: boolean }>();
+    if (o.quiet && o.verbose) throw new CliError('--quiet and --verbose do not go together', EXIT.INVALID_INPUT, 'give one of them');
+    setVerbosity(o.quiet ? 'quiet' : o.verbose ? 'verbose' : 'normal');
+  });
   return program;
+}
+
+/** The command's name as typed: `plan`, `sim reset`. */
+function commandPath(c: Command): string {
+  const names: string[] = [];
+  for (let x: Command | null = c; x?.parent; x = x.parent) names.unshift(x.name());
+  return names.join(' ');
+}
+
+/**
+ * Global options given before the subcommand (`copro --json --serial X plan m.yaml`) become the subcommand's,
+ * checked by its own parser (`--serial` is one serial for doctor and sim). One that the subcommand does not have
+ * is an error, and so is the same option given on both sides with different values (exit 4): copro never picks one.
+ */
+export function mergeGlobalOptions(program: Command, action: Command): void {
+  for (const opt of program.options) {
+    const key = opt.attributeName();
+    if (program.getOptionValueSource(key) !== 'cli') continue;
+    const given = program.getOptionValue(key) as unknown;
+    const name = opt.negate ? opt.long! : (opt.long ?? opt.short!);
+    const where = commandPath(action);
+    const local = action.options.find((o) => o.attributeName() === key && o.negate === opt.negate);
+    if (!local) throw new CliError(`${name} does not apply to \`copro ${where}\``, EXIT.INVALID_INPUT, `drop it; \`copro ${where} --help\` lists the options of this command`);
+    let value = given;
+    if (typeof given === 'string' && local.parseArg) {
+      try {
+        value = local.parseArg(given, undefined);
+      } catch (e) {
+        if (e instanceof InvalidArgumentError) throw new CliError(`option '${local.flags}' argument '${given}' is invalid. ${e.message}`, EXIT.INVALID_INPUT, `run \`copro ${where} --help\` for usage`);
+        throw e;
+      }
+    }
+    if (action.getOptionValueSource(key) === 'cli' && action.getOptionValue(key) !== value) {
+      throw new CliError(`${name} is given twice with different values: ${JSON.stringify(given)} before \`${where}\` and ${JSON.stringify(action.getOptionValue(key))} after it`, EXIT.INVALID_INPUT, 'give it once');
+    }
+    action.setOptionValueWithSource(key, value, 'cli');
+  }
 }
 
 /** `--debug` anywhere on the command line (commander may not have parsed it yet when an error happens), or COPRO_DEBUG=1. */

@@ -15,6 +15,8 @@ import { deviceFromName } from '../domain/devices.js';
 import { EXIT } from './exit-codes.js';
 import { sha256OfFile } from '../runner/preflight.js';
 import { checkTargetOffline, type OfflineRefusal } from '../planner/preflight.js';
+import { trace } from './verbosity.js';
+import { traced } from './traced-driver.js';
 
 export interface CommonOptions {
   simulate?: boolean;
@@ -153,6 +155,7 @@ export async function resolveSession(manifestFile: string | undefined, opts: Com
     standIns: simulated || allowStandIns,
     family: device?.family,
   });
+  trace(`manifest ${loaded.file}: ${simulated && driver !== 'bootloader' ? 'simulator' : driver} driver over ${port} (${transport}); ${images.length} image(s) usable from ${imagesDirOf(m, loaded.file)}${simulated || allowStandIns ? ' and stand-ins' : ''}${problems.length ? `, ${problems.length} problem(s)` : ''}`);
   const offline = checkTargetOffline({ target, images, family: device?.family, release: m.images?.release, simulated: simulated || allowStandIns, driver });
   return { driver, loaded, target, images, imageProblems: problems.map((p) => p.message), offline, simulated, port, transport };
 }
@@ -197,8 +200,14 @@ export function lockObserver(lock: { addChild(pid: number): void; removeChild(pi
   return lock ? { started: (pid) => lock.addChild(pid), ended: (pid) => lock.removeChild(pid) } : undefined;
 }
 
-/** Opens a driver for one board. The simulator is in-process; the real driver runs STM32_Programmer_CLI. */
+/** Opens a driver for one board. The simulator is in-process; the real driver runs STM32_Programmer_CLI. With --verbose every operation is traced. */
 export async function openDriver(o: OpenOptions): Promise<Driver> {
+  const driver = await openUntraced(o);
+  trace(`${o.serial ?? o.port}: ${driver.info().kind} driver opened (${o.access} access${driver.info().logFile ? `; transcript ${driver.info().logFile}` : ''})`);
+  return traced(driver, o.serial ?? o.port);
+}
+
+async function openUntraced(o: OpenOptions): Promise<Driver> {
   await mkdir(o.logDir, { recursive: true });
   const logFile = path.join(o.logDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${(o.serial ?? 'board').replace(/[^A-Za-z0-9_-]/g, '_')}.log`);
   if ((o.driver ?? sessionDriver) === 'bootloader') {

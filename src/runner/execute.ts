@@ -207,22 +207,8 @@ export async function runStep(step: Step, ctx: StepContext): Promise<StepOutcome
     const toolFailed = opError !== undefined ? opError.message : report === undefined ? 'no reply' : !report.ok ? `the tool reported ${report.error ?? 'a failure'}: ${report.messages.slice(-3).join(' / ')}` : undefined;
     const fusFailed = fusReportsError(state);
     if (toolFailed || fusFailed || mismatches.length > 0) {
-      return {
-        ok: false,
-        step,
-        durationMs: now() - t0,
-        state,
-        report,
-        mismatches,
-        notes,
-        verification: 'not-verifiable',
-        unverifiable,
-        error: {
-          code: opError instanceof DriverError ? opError.code : report?.error ?? 'STEP_FAILED',
-          message: `step ${step.n} (${step.title}) failed: ${[toolFailed, fusFailed, mismatches.length ? formatMismatches(mismatches) : undefined].filter(Boolean).join('; ')} (${unverifiable}: only the tool's success could confirm it)`,
-          logFile: opError instanceof DriverError ? opError.details.logFile : undefined,
-        },
-      };
+      const why = [toolFailed, fusFailed, mismatches.length ? formatMismatches(mismatches) : undefined].filter(Boolean).join('; ');
+      return failedStep(report?.error ?? 'STEP_FAILED', `step ${step.n} (${step.title}) failed: ${why} (${unverifiable}: only the tool's success could confirm it)`, { verification: 'not-verifiable', unverifiable });
     }
     notes.push(`${step.title}: done, not verifiable by read-back (${unverifiable}); the tool reported success and FUS no error`);
     return { ok: true, step, durationMs: now() - t0, state, report, mismatches, notes, verification: 'not-verifiable', unverifiable };
@@ -235,18 +221,11 @@ export async function runStep(step: Step, ctx: StepContext): Promise<StepOutcome
     return { ok: true, step, durationMs: now() - t0, state, report, mismatches, notes, verification: 'read-back' };
   }
   const why = opError?.message ?? (report && !report.ok ? `the tool reported ${report.error ?? 'an error'}: ${report.messages.slice(-3).join(' / ')}` : 'the tool reported success');
-  return {
-    ok: false,
-    step,
-    durationMs: now() - t0,
-    state,
-    report,
-    mismatches,
-    notes,
-    error: {
-      code: opError instanceof DriverError ? opError.code : 'VERIFY_FAILED',
-      message: `step ${step.n} (${step.title}) not verified: ${formatMismatches(mismatches)}; ${why}`,
-      logFile: opError instanceof DriverError ? opError.details.logFile : undefined,
-    },
-  };
+  return failedStep('VERIFY_FAILED', `step ${step.n} (${step.title}) not verified: ${formatMismatches(mismatches)}; ${why}`, {});
+
+  /** A failed step: the driver's own error code wins over the runner's (it names what went wrong on the wire). */
+  function failedStep(code: string, message: string, extra: Pick<StepOutcome, 'verification' | 'unverifiable'>): StepOutcome {
+    const driverError = opError instanceof DriverError ? opError : undefined;
+    return { ok: false, step, durationMs: now() - t0, state, report, mismatches, notes, ...extra, error: { code: driverError?.code ?? code, message, logFile: driverError?.details.logFile } };
+  }
 }

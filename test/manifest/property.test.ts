@@ -75,7 +75,8 @@ function mutate(source: string, ms: readonly Mutation[]): string {
   return s;
 }
 
-describe('the loader never crashes', () => {
+// A fixed number of runs of CPU-bound work: the timeout catches a hang, not a slow (shared, loaded) machine.
+describe('the loader never crashes', { timeout: 300_000 }, () => {
   it('on random YAML-ish text', () => {
     fc.assert(fc.property(yamlish, (text) => void check(text)), { numRuns: 4000 });
   }, 120_000); // thousands of loads: more than the default 30 s on a loaded machine

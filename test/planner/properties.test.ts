@@ -134,7 +134,8 @@ function boardAfter(input: PlanInput, p: Plan): BoardState {
 const validatePlan = validatorFor<Plan>('plan');
 const RUNS = { numRuns: Number(process.env.PLANNER_RUNS ?? 500) };
 
-describe('plan properties', () => {
+// A fixed number of runs of CPU-bound work: the timeout catches a hang, not a slow (shared, loaded) machine.
+describe('plan properties', { timeout: 300_000 }, () => {
   it('every plan matches plan.schema.json and is deterministic', () => {
     fc.assert(
       fc.property(arbCase, withInput((input) => {

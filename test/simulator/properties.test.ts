@@ -127,7 +127,8 @@ function regionProblems(before: SimBoard, b: SimBoard): string[] {
   return problems;
 }
 
-describe('model properties under random operation sequences', () => {
+// A fixed number of runs of CPU-bound work: the timeout catches a hang, not a slow (shared, loaded) machine.
+describe('model properties under random operation sequences', { timeout: 300_000 }, () => {
   it('SFSA moves only by FUS, FUS never goes down, nothing is written into the FUS or secure area', () => {
     fc.assert(
       fc.property(board, fc.array(step, { minLength: 1, maxLength: 30 }), (start, steps) => {

@@ -11,7 +11,7 @@ import { checkTargetOffline } from '../../src/planner/preflight.js';
 import { plan as makePlan } from '../../src/planner/plan.js';
 import type { Plan, Target } from '../../src/planner/types.js';
 import type { BoardState } from '../../src/generated/board-state.js';
-import { realClock, scaledClock, ST_DFU, type UsbLike } from '../../src/drivers/bootloader/dfu/usb.js';
+import { isStDfu, realClock, scaledClock, ST_DFU, type UsbLike } from '../../src/drivers/bootloader/dfu/usb.js';
 import type { BootloaderDriver } from '../../src/drivers/bootloader/driver.js';
 import type { CoproEvent } from '../../src/runner/events.js';
 import { describeStack } from '../../src/runner/run-plan.js';
@@ -54,6 +54,8 @@ interface PageState {
   bus?: Bus;
   driver?: BootloaderDriver;
   serial?: string;
+  /** The DFU serial of the device the user chose in the browser's picker (re-found by it without asking). */
+  chosenSerial?: string;
   plan?: Plan;
   state?: BoardState;
   busy: boolean;
@@ -201,8 +203,12 @@ async function busFor(): Promise<Bus | undefined> {
     return { usb: page.virtual.usb, clock: scaledClock(speed), speed, label: 'bootloader (simulated board in the page)' };
   }
   const usb = (navigator as unknown as { usb: UsbLike & { requestDevice(o: { filters: { vendorId: number; productId: number }[] }): Promise<{ serialNumber?: string | null }> } }).usb;
-  // A click is the gesture the browser needs to show its device picker.
-  const device = await usb.requestDevice({ filters: [{ vendorId: ST_DFU.vendorId, productId: ST_DFU.productId }] });
+  // The board chosen before is found again by its serial among the devices the browser still grants (after a
+  // reset or a re-plug it is a new USBDevice object): no picker. Only a board the browser no longer lists
+  // (another board, or the grant is gone) needs the picker, and the click on Connect is the gesture it wants.
+  const granted = page.chosenSerial ? (await usb.getDevices()).find((d) => isStDfu(d) && d.serialNumber === page.chosenSerial) : undefined;
+  const device = granted ?? (await usb.requestDevice({ filters: [{ vendorId: ST_DFU.vendorId, productId: ST_DFU.productId }] }));
+  page.chosenSerial = device.serialNumber ?? undefined;
   const virtual = window.__coproTestUsb !== undefined;
   return { usb, ...(device.serialNumber ? { serial: device.serialNumber } : {}), clock: virtual ? scaledClock(speed) : realClock, speed: virtual ? speed : 1, label: virtual ? 'bootloader (WebUSB, virtual DfuSe device)' : 'bootloader (WebUSB)' };
 }
@@ -438,7 +444,7 @@ async function apply(): Promise<void> {
         const lost = out.errorCode !== undefined && DISCONNECTS.has(out.errorCode);
         setStatus(
           lost
-            ? `The board disconnected: ${out.error ?? ''} Plug it back in (BOOT0 high), click Connect, then Apply: copro reads the board again and continues from where it really is.`
+            ? `The board disconnected: ${out.error ?? ''} Plug it back in if it is unplugged (BOOT0 high), click Connect, then Apply: copro reads the board again and continues from where it really is. (Connect opens the browser's device picker only if the browser no longer lists the board.)`
             : `Failed: ${out.error ?? ''} Apply again: copro reads the board again and continues from where it really is.`,
           'bad',
         );
@@ -482,8 +488,9 @@ async function start(): Promise<void> {
     // Test hook: the virtual device behind navigator.usb; the page then runs its real WebUSB path.
     const v = await createVirtualBoard(speed);
     page.virtual = v;
-    window.__coproVirtual = hooksFor(v);
-    Object.defineProperty(navigator, 'usb', { value: new VirtualWebUsb(v), configurable: true });
+    const webUsb = new VirtualWebUsb(v);
+    window.__coproVirtual = hooksFor(v, webUsb);
+    Object.defineProperty(navigator, 'usb', { value: webUsb, configurable: true });
   }
   if (simulate) $('sim-banner').classList.remove('hidden');
   if (!simulate && !usbAvailable()) {

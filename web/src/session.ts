@@ -96,7 +96,8 @@ export async function applyRun(o: RunInput): Promise<RunOutcome> {
   o.emit(stamp({ type: 'run-started', board: '-', manifest: o.manifestName, boards: [board], driver: o.label, dryRun: false }));
   const finished = (out: RunOutcome, fields: { fus?: string; stack?: string; uid64?: string } = {}): RunOutcome => {
     o.emit(stamp({ type: 'board-finished', board, result: out.result, durationMs: Date.now() - t0, ...fields, ...(out.error ? { error: out.error } : {}) }));
-    const ok = out.result === 'provisioned' || out.result === 'up-to-date' ? 1 : 0;
+    // As `copro apply` counts (src/cli/commands/apply.ts): a board left as planned (not confirmed) did not fail.
+    const ok = out.result === 'provisioned' || out.result === 'up-to-date' || out.result === 'planned' ? 1 : 0;
     o.emit(stamp({ type: 'run-finished', board: '-', exitCode: out.exitCode, boards: { total: 1, ok, failed: 1 - ok }, durationMs: Date.now() - t0 }));
     return out;
   };

@@ -36,22 +36,45 @@ export function boardSummary(v: VirtualBoard): { fus: string; stack: string | nu
   return { fus: b.fus.version, stack: b.stack?.version ?? null, stackType: b.stack?.type ?? null, cpu2: b.cpu2, powered: b.powered };
 }
 
-/** `navigator.usb` for the virtual device: the device is granted by requestDevice, as in a browser. */
+/**
+ * `navigator.usb` for the virtual device, with Chromium's permission rules (WebUSB spec, "permission storage";
+ * Chromium keeps the grant of a device that has a serial number across disconnects, by vendor, product and
+ * serial): requestDevice is the picker (the user chooses the device, which grants it); getDevices lists only
+ * the granted devices that are attached now, so a device that re-enumerates after a reset (a new USBDevice
+ * object, the same serial) is listed again without asking. `revoke()` takes the grant back, as the user does in
+ * the site's settings (or as Chromium does on disconnect for a device without a serial number).
+ */
 export class VirtualWebUsb extends EventTarget {
-  private granted = false;
+  private readonly granted = new Set<string>();
+  /** Every picker the page opened, with the filters it asked for. */
+  readonly prompts: { filters: { vendorId?: number; productId?: number }[] }[] = [];
+  /** Every distinct USBDevice object handed to the page, in order. */
+  readonly handedOut: UsbDeviceLike[] = [];
   constructor(private readonly board: VirtualBoard) {
     super();
   }
 
-  async requestDevice(_options: { filters: { vendorId?: number; productId?: number }[] }): Promise<UsbDeviceLike> {
-    const devices = await this.board.usb.getDevices();
+  private handOut(d: UsbDeviceLike): UsbDeviceLike {
+    if (!this.handedOut.includes(d)) this.handedOut.push(d);
+    return d;
+  }
+
+  async requestDevice(options: { filters: { vendorId?: number; productId?: number }[] }): Promise<UsbDeviceLike> {
+    this.prompts.push({ filters: options.filters.map((f) => ({ ...f })) });
+    const devices = (await this.board.usb.getDevices()).filter((d) => options.filters.some((f) => (f.vendorId === undefined || f.vendorId === d.vendorId) && (f.productId === undefined || f.productId === d.productId)));
+    // The picker lists nothing that matches: the user can only cancel it.
     if (devices.length === 0) throw new DOMException('No device selected.', 'NotFoundError');
-    this.granted = true;
-    return devices[0]!;
+    this.granted.add(devices[0]!.serialNumber ?? '');
+    return this.handOut(devices[0]!);
   }
 
   async getDevices(): Promise<UsbDeviceLike[]> {
-    return this.granted ? this.board.usb.getDevices() : [];
+    const attached = await this.board.usb.getDevices();
+    return attached.filter((d) => this.granted.has(d.serialNumber ?? '')).map((d) => this.handOut(d));
+  }
+
+  revoke(): void {
+    this.granted.clear();
   }
 }
 
@@ -65,9 +88,18 @@ export interface VirtualHooks {
   armUsbFault(text: string): void;
   /** USB requests the host sent so far (0: the board was never touched). */
   requests(): number;
+  /** The model's counters (resets, USB re-enumerations, ...). */
+  counters(): SimBoard['counters'];
+  /** Behind navigator.usb only: the pickers opened, and the USBDevice objects handed to the page. */
+  webUsb?: {
+    prompts(): { filters: { vendorId?: number; productId?: number }[] }[];
+    /** Per USBDevice object handed out, in order: its serial and whether it is gone (disconnected). */
+    devices(): { serial: string; gone: boolean }[];
+    revoke(): void;
+  };
 }
 
-export function hooksFor(v: VirtualBoard): VirtualHooks {
+export function hooksFor(v: VirtualBoard, webUsb?: VirtualWebUsb): VirtualHooks {
   return {
     board: () => boardSummary(v),
     plugIn: async () => {
@@ -82,5 +114,15 @@ export function hooksFor(v: VirtualBoard): VirtualHooks {
       v.usb.faults.push({ ...f, at: v.usb.requests + f.at });
     },
     requests: () => v.usb.requests,
+    counters: () => structuredClone(v.access.current().counters),
+    ...(webUsb
+      ? {
+          webUsb: {
+            prompts: () => webUsb.prompts.map((p) => ({ filters: p.filters.map((f) => ({ ...f })) })),
+            devices: () => webUsb.handedOut.map((d) => ({ serial: d.serialNumber ?? '', gone: (d as { gone?: boolean }).gone === true })),
+            revoke: () => webUsb.revoke(),
+          },
+        }
+      : {}),
   };
 }

@@ -1,6 +1,5 @@
 /** `copro apply`: plan every board, check images, confirm irreversible steps, run and verify. */
 import path from 'node:path';
-import { writeFile, rename } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { plan, formatPlan } from '../../planner/index.js';
 import { applyBoards, type BoardResult } from '../../runner/apply.js';
@@ -16,6 +15,17 @@ import type { Plan } from '../../planner/types.js';
 import type { PlanFile } from '../../generated/plan-file.js';
 import { looksLikePlanFile, planDifference, readPlanFile } from '../plan-file.js';
 import { CliError } from '../cli-error.js';
+import { writeFileAtomic } from '../atomic.js';
+import { isQuiet, isVerbose, note, seconds, trace } from '../verbosity.js';
+import type { CoproEvent } from '../../runner/events.js';
+
+/** --verbose: when each step starts and ends, and how long it took (the driver's own operations are traced too). */
+function traceSteps(e: CoproEvent): void {
+  const ev = e as CoproEvent & { type: string; board: string; step?: number; title?: string; durationMs?: number; error?: string };
+  if (ev.type === 'step-started') trace(`${ev.board} step ${ev.step}: ${ev.title ?? ''} started`);
+  else if (ev.type === 'step-finished') trace(`${ev.board} step ${ev.step}: verified after ${seconds(ev.durationMs ?? 0)}`);
+  else if (ev.type === 'step-failed') trace(`${ev.board} step ${ev.step}: failed after ${seconds(ev.durationMs ?? 0)}: ${ev.error ?? ''}`);
+}
 
 export interface ApplyCliOptions extends CommonOptions {
   yes?: boolean;
@@ -46,13 +56,17 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
   const stale = new Map<string, string[]>();
   const s = await resolveSession(manifestFile, opts);
   assertReadyBeforeBoard(s);
+  // The result (plans, the summary) on stdout; --quiet keeps only the summary (docs/cli.md).
   const out = (line: string) => {
     if (!opts.json) process.stdout.write(line + '\n');
   };
+  const detail = (line: string) => {
+    if (!isQuiet()) out(line);
+  };
   const boards = await selectBoards(s, opts);
-  if (s.simulated) out(`(simulated board${boards.length > 1 ? 's' : ''} in ${simulatorDir()}${s.driver === 'bootloader' ? ', through the bootloader driver over virtual bootloader devices' : ''}, clock at ${simulatorSpeed()}x the modelled device time; COPRO_SIM_SPEED=1 for real time)`);
+  if (s.simulated) detail(`(simulated board${boards.length > 1 ? 's' : ''} in ${simulatorDir()}${s.driver === 'bootloader' ? ', through the bootloader driver over virtual bootloader devices' : ''}, clock at ${simulatorSpeed()}x the modelled device time; COPRO_SIM_SPEED=1 for real time)`);
   const log = new EventLog();
-  const emit = fanOut(log.sink, opts.json ? ndjsonSink((l) => process.stdout.write(l)) : undefined);
+  const emit = fanOut(log.sink, opts.json ? ndjsonSink((l) => process.stdout.write(l)) : undefined, isVerbose() ? traceSteps : undefined);
   const abort = new AbortController();
   const onSignal = () => {
     if (abort.signal.aborted) process.exit(EXIT.INTERRUPTED); // second Ctrl-C: leave now
@@ -79,7 +93,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
         plan,
         dryRun: opts.dryRun === true,
         concurrency: opts.concurrency ?? 4,
-        renderer: rendererFor(opts),
+        renderer: isQuiet() ? 'silent' : rendererFor(opts),
         emit,
         signal: abort.signal,
         lockDir: lockDir(s.simulated),
@@ -87,10 +101,10 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
         applicationFile: s.target.application?.file,
         checkPlans: async (plans) => {
           const note = await checkPlansAgainstLock(path.join(path.dirname(s.loaded.file), 'copro.lock'), plans, s.images, { update: opts.updateLock === true, dryRun: opts.dryRun === true });
-          if (note) out(note);
+          if (note) detail(note);
         },
         // Notes about the run (a lock waited for or taken over), not its result: stderr.
-        log: (line) => process.stderr.write(`copro: ${line}\n`),
+        log: note,
         memoryDir: path.join(stateDir(), 'boards'),
         showPlan: (serial, p) => {
           const was = reviewed?.boards.find((b) => b.board === serial)?.plan;
@@ -99,7 +113,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
             stale.set(serial, diff);
             process.stderr.write(`copro: error: board ${serial} no longer matches the plan in ${planFile} (- reviewed, + what the board and images call for now):\n${diff.join('\n')}\n`);
           }
-          if (opts.json) return;
+          if (opts.json || isQuiet()) return;
           if (boards.length > 1) out(`\n== board ${serial} ==`);
           out(formatPlan(p, { color: useColor(opts) }));
         },
@@ -137,9 +151,7 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
   const ok = results.filter((r) => r.result === 'provisioned' || r.result === 'up-to-date' || r.result === 'planned').length;
   emit(stamp({ type: 'run-finished', board: '-', exitCode: code, boards: { total: results.length, ok, failed: results.length - ok }, durationMs: Date.now() - started }));
   if (opts.junit) {
-    const tmp = `${opts.junit}.${process.pid}.tmp`;
-    await writeFile(tmp, junitFromEvents(log.events));
-    await rename(tmp, opts.junit);
+    await writeFileAtomic(opts.junit, junitFromEvents(log.events));
   }
   if (!opts.json) out(summarize(results, Date.now() - started, s.target.stack !== undefined && s.target.stack !== 'none' ? s.target.stack.type : undefined));
   return code;

@@ -11,6 +11,7 @@ import { parseHex } from '../../domain/hex.js';
 import { openDriver, stateDir, transportOf, simulatorDir, readManifest } from '../session.js';
 import { recallBoard, memoryFile } from '../../runner/board-memory.js';
 import { fusDamageDiagnosis, ST_SUPPORT } from '../../runner/power-loss.js';
+import { isQuiet } from '../verbosity.js';
 
 export interface Finding {
   check: string;
@@ -105,6 +106,7 @@ export async function doctorCommand(manifestFile: string | undefined, opts: { si
     findings.push({ check: 'board', status: 'fail', detail: `cannot read the board: ${(e as Error).message}`, fix: 'check the cable, BOOT0 (USB DFU needs the ROM bootloader), or pass --port/--serial (copro devices)' });
   }
   const mark = { ok: 'ok  ', info: 'note', warn: 'WARN', fail: 'FAIL' } as const;
-  for (const f of findings) process.stdout.write(`${mark[f.status]} ${f.check}: ${f.detail}${f.fix ? `\n     remedy: ${f.fix}` : ''}\n`);
+  // --quiet: only what needs attention.
+  for (const f of findings.filter((x) => !isQuiet() || x.status === 'warn' || x.status === 'fail')) process.stdout.write(`${mark[f.status]} ${f.check}: ${f.detail}${f.fix ? `\n     remedy: ${f.fix}` : ''}\n`);
   return findings.some((f) => f.status === 'fail') ? EXIT.ENVIRONMENT : EXIT.OK;
 }

@@ -17,6 +17,8 @@ import { fetchImages, FetchError, type FetchResult } from '../../images/fetch.js
 import { EXIT } from '../exit-codes.js';
 import { imagesDirOf } from '../session.js';
 import { httpFetch } from '../http.js';
+import { isQuiet } from '../verbosity.js';
+import { tracedFetch } from '../traced-fetch.js';
 
 export interface FetchCommandOptions {
   release?: string;
@@ -85,7 +87,7 @@ export async function fetchCommand(manifestFile: string | undefined, opts: Fetch
 
   // Where plan and apply look for images, so a fetch is found by the next plan.
   const destDir = path.resolve(opts.dest ?? (manifest ? imagesDirOf(manifest, file) : 'binaries'));
-  const fetchImpl = opts.fetchImpl ?? httpFetch();
+  const fetchImpl = tracedFetch(opts.fetchImpl ?? httpFetch());
   const results: FetchResult[] = [];
   let failure: FetchError | undefined;
   for (const r of records) {
@@ -102,7 +104,8 @@ export async function fetchCommand(manifestFile: string | undefined, opts: Fetch
     const out = { destDir, images: results, ...(failure ? { error: { code: failure.code, message: failure.message, url: failure.url, expected: failure.expected, actual: failure.actual } } : {}) };
     return { output: JSON.stringify(out, null, 2) + '\n', ...(failure ? { errors: `copro: error: ${failure.message}\n` } : {}), exitCode };
   }
-  const lines = results.map((r) => `${r.status === 'present' ? 'present   ' : r.status === 'resumed' ? 'resumed   ' : 'downloaded'} ${path.relative(process.cwd(), r.path) || r.path}  sha256 ${r.sha256.slice(0, 16)}…`);
+  // --quiet: only the count line (the result in its shortest form).
+  const lines = (isQuiet() ? [] : results).map((r) => `${r.status === 'present' ? 'present   ' : r.status === 'resumed' ? 'resumed   ' : 'downloaded'} ${path.relative(process.cwd(), r.path) || r.path}  sha256 ${r.sha256.slice(0, 16)}…`);
   lines.push(`${results.length} of ${records.length} image(s) in ${destDir}${failure ? '' : ', all sha256 verified'}`);
   const errors = failure ? `copro: error: ${failure.message}\n  remedy: ${failure.code === 'SHA256_MISMATCH' ? 'the server sent other bytes than ST published: check the mirror or proxy' : 'check the network, or HTTPS_PROXY / NO_PROXY; run copro fetch again to resume'}\n` : undefined;
   return { output: lines.join('\n') + '\n', ...(errors ? { errors } : {}), exitCode };

@@ -16,6 +16,8 @@ import { writeJson } from '../json-output.js';
 import { writePlanFile } from '../plan-file.js';
 import { CliError } from '../cli-error.js';
 import type { PlanOutput } from '../../generated/cli-output.js';
+import type { Plan } from '../../planner/types.js';
+import { isQuiet } from '../verbosity.js';
 
 export interface PlanOptions extends CommonOptions {
   state?: string;
@@ -56,17 +58,33 @@ export async function planCommand(manifestFile: string, opts: PlanOptions): Prom
     writeJson({ schemaVersion: 1, command: 'plan', boards: plans.map((p) => ({ board: p.serial, plan: p.plan })) } satisfies PlanOutput);
   } else {
     for (const p of plans) {
+      if (isQuiet()) {
+        // The result in its shortest form: one line per step (docs/cli.md).
+        process.stdout.write(briefPlan(p.plan, plans.length > 1 ? p.serial : undefined));
+        continue;
+      }
       if (plans.length > 1) process.stdout.write(`\n== board ${p.serial} ==\n`);
       process.stdout.write(formatPlan(p.plan, { color: useColor(opts) }) + '\n');
       const unread = notReadForFree(p.state);
       if (unread.length) process.stdout.write(`Not read (copro plan reads only what costs nothing):\n${unread.map((n) => `  ${n}`).join('\n')}\n${p.plan.status === 'refused' ? `  To plan from a full read: \`copro apply --dry-run\` (reads at that cost, changes nothing else), or \`copro status --full --save board.json\` then \`copro plan --state board.json\`.\n` : ''}`);
     }
-    if (s.simulated && !opts.state) process.stdout.write(`(simulated board in ${simulatorDir()}; images without a local file are deterministic stand-ins)\n`);
-    if (opts.out) process.stdout.write(`\nSaved the plan to ${opts.out}. To carry out exactly this plan: copro apply ${opts.out}\n`);
+    if (isQuiet()) {
+      /* the notes below are not the result */
+    } else if (s.simulated && !opts.state) process.stdout.write(`(simulated board in ${simulatorDir()}; images without a local file are deterministic stand-ins)\n`);
+    if (opts.out && !isQuiet()) process.stdout.write(`\nSaved the plan to ${opts.out}. To carry out exactly this plan: copro apply ${opts.out}\n`);
   }
   if (plans.some((p) => p.plan.status === 'refused')) return EXIT.REFUSED;
   if (opts.detailedExitcode && plans.some((p) => p.plan.status === 'changes')) return EXIT.CHANGES;
   return EXIT.OK;
+}
+
+/** `plan --quiet`: the status and one line per step (or the refusals), nothing else. */
+export function briefPlan(p: Plan, board?: string): string {
+  const who = board ? `${board}: ` : '';
+  if (p.status === 'up-to-date') return `${who}nothing to do\n`;
+  if (p.status === 'refused') return `${who}refused\n${p.refusals.map((r) => `  ${r.code}: ${r.message}\n  remedy: ${r.remedy}\n`).join('')}`;
+  const irreversible = p.steps.filter((x) => x.irreversible).length;
+  return `${who}${p.steps.length} step${p.steps.length === 1 ? '' : 's'}${irreversible ? ` (${irreversible} irreversible)` : ''}\n${p.steps.map((x) => `  ${x.n}. ${x.title}${x.irreversible ? '  [irreversible]' : ''}\n`).join('')}`;
 }
 
 /** The `unknown: ...` notes of a free read: what it could not know, and what reading it would cost. */

@@ -10,6 +10,7 @@ import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, transport
 import { selectBoards, oneSimulatedBoard, refuseDuplicates, parseSerialList, canonicalSerial, type BoardRef } from '../boards.js';
 import { writeJson } from '../json-output.js';
 import type { StatusOutput } from '../../generated/cli-output.js';
+import { isQuiet } from '../verbosity.js';
 
 export interface StatusOptions extends CommonOptions {
   save?: string;
@@ -98,6 +99,6 @@ export async function statusCommand(manifestFile: string | undefined, opts: Stat
       );
     }
   }
-  if (opts.save) process.stdout.write(`saved ${opts.save}\n`);
+  if (opts.save && !isQuiet()) process.stdout.write(`saved ${opts.save}\n`);
   return EXIT.OK;
 }

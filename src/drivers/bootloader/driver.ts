@@ -73,24 +73,41 @@ export async function webCryptoSha256(bytes: Uint8Array): Promise<string> {
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * A device that vanished (unplug, power cut, no re-enumeration) and a bootloader that stops answering are one
+ * thing to the runner: a lost connection (DISCONNECTED), as the CubeProgrammer driver classifies "Connection to
+ * device 0x495 is lost" and acknowledgement timeouts. The runner's power-loss diagnosis and its recovery (read
+ * the board again, run again) are then the same on both drivers.
+ */
 const LINK_TO_DRIVER: Record<LinkError['code'], DriverErrorCode> = {
   NOT_FOUND: 'NO_TARGET',
   DISCONNECTED: 'DISCONNECTED',
-  TIMEOUT: 'TIMEOUT',
+  TIMEOUT: 'DISCONNECTED',
   NACK: 'TOOL_ERROR',
   PROTOCOL: 'TOOL_ERROR',
   PERMISSION: 'NO_TARGET',
   UNSUPPORTED: 'UNSUPPORTED',
 };
 
+/** The CubeProgrammer driver's remedy for a lost connection (the same words on both drivers). */
+export const LOST_CONNECTION_REMEDY = 'check the cable and BOOT0; power-cycle the board and read its state before running again';
+
+/** The wording of a lost connection: what the link saw, said as the connection lost (a reconnect that ran out already says so). */
+function lostConnectionMessage(e: LinkError): string {
+  return /did not come back/.test(e.message) ? e.message : `lost the connection to the bootloader: ${e.message}`;
+}
+
 export function driverErrorOfLink(e: LinkError, logFile?: string): DriverError {
+  const code = LINK_TO_DRIVER[e.code];
   const remedy =
     e.code === 'PERMISSION'
       ? 'Linux: install the udev rule for 0483:DF11 (copro doctor shows how); Windows: the DFU device needs the WinUSB driver (ST\'s STM32Bootloader.inf or Zadig)'
       : e.code === 'NOT_FOUND'
         ? 'put the chip in its ROM bootloader (BOOT0 high, then reset or plug in) and check the cable'
-        : undefined;
-  return new DriverError(LINK_TO_DRIVER[e.code], e.message, { ...(logFile ? { logFile } : {}), ...(remedy ? { remedy } : {}) });
+        : code === 'DISCONNECTED'
+          ? LOST_CONNECTION_REMEDY
+          : undefined;
+  return new DriverError(code, code === 'DISCONNECTED' ? lostConnectionMessage(e) : e.message, { ...(logFile ? { logFile } : {}), ...(remedy ? { remedy } : {}) });
 }
 
 /** What FUS ended in after a command, and what was seen on the way. */
@@ -267,7 +284,10 @@ export class BootloaderDriver implements Driver {
       if (e.code === 'ABORTED' || e.code === 'REFUSED') throw e;
       return { ok: false, messages: [...messages, `Error: ${e.message}`], error: e.code };
     }
-    if (e instanceof LinkError) return { ok: false, messages: [...messages, `Error: ${e.message}`], error: LINK_TO_DRIVER[e.code] };
+    if (e instanceof LinkError) {
+      const d = driverErrorOfLink(e);
+      return { ok: false, messages: [...messages, `Error: ${d.message}`], error: d.code };
+    }
     throw e;
   }
 

@@ -63,6 +63,12 @@ export class VirtualChip {
   private run: WriteRun | undefined;
   /** Modelled device time of everything this chip did for its host (benchmarks compare wall time with it). */
   modelledMs = 0;
+  /**
+   * The chip lost power in front of its host (an armed power loss or unplug fired, or the cable was pulled): a
+   * real USB device drops off the bus at that moment and a UART bootloader stops answering. Cleared when the
+   * board is plugged in again.
+   */
+  lostPower = false;
 
   constructor(
     readonly access: BoardAccess,
@@ -93,6 +99,7 @@ export class VirtualChip {
       return { board: b, result: { outcome, events, board: b }, modelledMs: ms };
     });
     this.modelledMs += chargeMs ? chargeMs(r.events) : modelledDuration(r.events);
+    if (r.events.some((e) => e.type === 'power-loss') || !r.board.powered) this.lostPower = true;
     return r;
   }
 
@@ -107,6 +114,7 @@ export class VirtualChip {
   /** Plugging the board in (a new host session): powers it if it had lost power; FUS resumes what was cut. */
   async plugIn(): Promise<SimOutcome> {
     const { outcome } = await this.model([{ op: 'connect' }], () => 0);
+    this.lostPower = false;
     return outcome;
   }
 
@@ -391,6 +399,7 @@ export class VirtualChip {
   /** The host unplugs the cable (armed fault): the board loses power. */
   async unplug(): Promise<void> {
     this.run = undefined;
+    this.lostPower = true;
     await this.access.transact((b) => ({ board: { ...b, powered: false, notes: [...b.notes, 'unplugged mid-transfer (armed USB fault)'].slice(-10) }, result: undefined, modelledMs: 0 }));
   }
 

@@ -187,8 +187,17 @@ export class VirtualDfuDevice implements UsbDeviceLike {
     return { status: 'stall', bytesWritten: 0 };
   }
 
+  /** The chip lost power during this request (an armed unplug / power loss fired): the device drops off the bus, the transfer fails. */
+  private vanishIfUnpowered(): void {
+    if (!this.chip.lostPower) return;
+    this.usb.log.push('  the chip lost power: the device is gone');
+    this.usb.drop();
+    throw disconnectedError();
+  }
+
   private checkUsable(setup: UsbControlSetup): void {
     this.ensureThere();
+    this.vanishIfUnpowered();
     if (!this.opened) throw new Error('InvalidStateError: the device is not open');
     if (setup.requestType === 'class' && !this.claimed) throw new Error('InvalidStateError: interface 0 is not claimed');
   }
@@ -276,6 +285,7 @@ export class VirtualDfuDevice implements UsbDeviceLike {
     const f = await this.fault('in');
     if (f === 'stall') return this.stall();
     const reply = await this.answerIn(setup, length);
+    this.vanishIfUnpowered();
     if ('status' in reply && reply.status === 'stall') return reply;
     const data = (reply as { data: Uint8Array }).data;
     if (f === 'corrupt' && data.length > 0) data[0] = data[0]! ^ 0xa5;
