@@ -29,6 +29,8 @@ export interface DriverInfo {
 export interface Progress {
   phase: 'connect' | 'download' | 'install' | 'reset' | 'reconnect' | 'delete' | 'read' | 'option-bytes' | 'flash';
   percent?: number;
+  /** Bytes of the image written so far, while it is written (the CLI shows "writing 45 % (11/24 KB)"). */
+  bytes?: { done: number; total: number };
   fusState?: string;
   message?: string;
 }

@@ -7,7 +7,7 @@
  * One failing board never stops the others; every board keeps its own driver, log and result.
  */
 import { Listr, type ListrTask } from 'listr2';
-import type { Driver } from '../drivers/driver.js';
+import type { Driver, Progress } from '../drivers/driver.js';
 import { DriverError } from '../drivers/driver.js';
 import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
@@ -66,6 +66,8 @@ export interface ApplyOptions {
   confirm: (plans: { serial: string; plan: Plan }[]) => Promise<boolean>;
   /** Checks the plans before anything is touched (copro.lock); throws to stop the run. */
   checkPlans?: (plans: Plan[]) => Promise<void>;
+  /** Words a step's progress for the live output; undefined leaves that event out (default: phase, percent, message). */
+  progressText?: (board: string, step: Plan['steps'][number], progress: Progress) => string | undefined;
   /** Called with each board's plan before execution (human output). */
   showPlan?: (serial: string, plan: Plan) => void;
   /** Where the run's own human messages go (not listr's). */
@@ -161,7 +163,11 @@ function stepTasks(p: Prepared, o: ApplyOptions, out: { result?: BoardResult }):
     signal: o.signal,
     verifiedImage: privateVerifiedCopy,
     ...(o.applicationFile !== undefined ? { applicationFile: o.applicationFile } : {}),
-    onProgressText: (step, text) => titles.get(step.n)?.(text),
+    onProgressText: (step, text, progress) => {
+      // The CLI may word it (bytes and percentages) or leave a line out (milestones only in a log).
+      const shown = o.progressText ? o.progressText(p.spec.serial, step, progress) : text;
+      if (shown !== undefined) titles.get(step.n)?.(shown);
+    },
     // Over SWD the operator took the application and nSWboot0: put them back before reporting.
     onFailure: async (step, outcome) => {
       const recovery = await recoverAfterSwdFailure(driver, o.target, plan, o.signal);

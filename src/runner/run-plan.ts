@@ -6,7 +6,7 @@
  * What only a shell can do after a failure (put back what the SWD operator took, remember a damaged FUS) comes
  * in as a hook.
  */
-import type { Driver } from '../drivers/driver.js';
+import type { Driver, Progress } from '../drivers/driver.js';
 import { deviceByKey, isDeviceKey, type Device } from '../domain/devices.js';
 import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
@@ -56,7 +56,7 @@ export interface StepRunnerOptions<R = unknown> {
   verifiedImage: (step: Step) => Promise<VerifiedImage | undefined>;
   applicationFile?: string;
   /** The step's progress as one line (a terminal renderer shows it beside the step). */
-  onProgressText?: (step: Step, text: string) => void;
+  onProgressText?: (step: Step, text: string, progress: Progress) => void;
   /** After a failed (not interrupted) step: explain it and put back what can be; by default the power-loss advice only. */
   onFailure?: (step: Step, outcome: StepOutcome) => Promise<FailureHandling<R>>;
 }
@@ -101,7 +101,7 @@ export class StepRunner<R = unknown> {
       ...(this.device ? { device: this.device } : {}),
       lastFullState: this.lastFull,
       onProgress: (pr) => {
-        o.onProgressText?.(step, [pr.phase, pr.percent !== undefined ? `${Math.round(pr.percent)}%` : '', pr.fusState ?? '', pr.message ?? ''].filter(Boolean).join(' '));
+        o.onProgressText?.(step, [pr.phase, pr.percent !== undefined ? `${Math.round(pr.percent)}%` : '', pr.fusState ?? '', pr.message ?? ''].filter(Boolean).join(' '), pr);
         o.emit(stamp({ type: 'step-progress', board, step: step.n, phase: pr.phase, ...(pr.percent !== undefined ? { percent: Math.max(0, Math.min(100, pr.percent)) } : {}), ...(pr.fusState ? { fusState: pr.fusState } : {}), ...(pr.message ? { message: pr.message } : {}) }));
       },
     });

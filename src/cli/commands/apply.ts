@@ -11,6 +11,7 @@ import { ENVIRONMENT_ERROR_CODES } from '../errors.js';
 import { assertReadyBeforeBoard, resolveSession, openDriver, stateDir, simulatorDir, simulatorSpeed, type CommonOptions, lockDir, lockObserver } from '../session.js';
 import { selectBoards } from '../boards.js';
 import { rendererFor, useColor } from '../output.js';
+import { progressReporter } from '../progress.js';
 import type { Plan } from '../../planner/types.js';
 import type { PlanFile } from '../../generated/plan-file.js';
 import { looksLikePlanFile, planDifference, readPlanFile } from '../plan-file.js';
@@ -94,6 +95,8 @@ export async function applyCommand(manifestFile: string, opts: ApplyCliOptions):
         dryRun: opts.dryRun === true,
         concurrency: opts.concurrency ?? 4,
         renderer: isQuiet() ? 'silent' : rendererFor(opts),
+        // A live terminal redraws every event; a log gets milestones (src/cli/progress.ts).
+        progressText: progressReporter(rendererFor(opts) === 'default'),
         emit,
         signal: abort.signal,
         lockDir: lockDir(s.simulated),

@@ -405,7 +405,7 @@ export class BootloaderDriver implements Driver {
     this.trace(`erasing pages ${first}..${ob.sfsa - 1} (${hexOf(FLASH_BASE + first * page, 8)}..SFSA)`);
     messages.push(`erased the staging area ${hexOf(FLASH_BASE + first * page, 8)}..${hexOf(sfsaAddress, 8)} (${pages.length} pages): no stale image left for FUS to find`);
     await this.on((x) => x.erasePages(pages, (p) => opts.onProgress?.({ phase: 'download', percent: Math.round((p.done / p.total) * 20), message: 'erasing the staging area' })));
-    await this.on((x) => x.writeMemory(address, bytes, (p) => opts.onProgress?.({ phase: 'download', percent: 20 + Math.round((p.done / p.total) * 70), message: `writing ${hexOf(address, 8)}` })));
+    await this.on((x) => x.writeMemory(address, bytes, (p) => opts.onProgress?.({ phase: 'download', percent: 20 + Math.round((p.done / p.total) * 70), bytes: { done: p.done, total: p.total }, message: `writing ${hexOf(address, 8)}` })));
     const back = await this.on((x) => x.readMemory(address, bytes.length));
     opts.onProgress?.({ phase: 'download', percent: 100, message: 'read back' });
     const got = await this.sha256(back);

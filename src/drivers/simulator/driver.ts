@@ -105,13 +105,17 @@ function statusLines(e: Extract<SimEvent, { type: 'fus-state' }>): string[] {
   return [`FUS state is ${e.state}`, `FUS status is ${fusErrorByName(e.error)?.cliStatus ?? e.error}`];
 }
 
+/** Progress events per modelled write (a live terminal shows each; a log only milestones). */
+const WRITE_SLICES = 10;
+
 function progressOf(e: SimEvent): Progress | undefined {
   switch (e.type) {
     case 'connect':
       return { phase: 'connect' };
     case 'erase':
+      return { phase: 'download', message: `erasing pages ${e.firstPage}..${e.lastPage}` };
     case 'write':
-      return { phase: 'download', message: e.type === 'erase' ? `erasing pages ${e.firstPage}..${e.lastPage}` : `writing ${e.size} bytes at 0x${e.address.toString(16).toUpperCase()}` };
+      return { phase: 'download', message: `writing ${e.size} bytes at 0x${e.address.toString(16).toUpperCase()}`, bytes: { done: 0, total: e.size } };
     case 'fus-state':
       return { phase: 'install', fusState: e.state };
     case 'reset':
@@ -211,6 +215,14 @@ export class SimulatorDriver implements Driver {
       const p = progressOf(e);
       if (p) opts?.onProgress?.(p);
       try {
+        if (e.type === 'write' && p) {
+          // The write's modelled time in tenths, with the bytes written so far (the same total time).
+          for (let k = 1; k <= WRITE_SLICES; k++) {
+            await sleepModelled(e.ms / WRITE_SLICES, this.speed, opts?.signal);
+            opts?.onProgress?.({ ...p, bytes: { done: Math.round((e.size * k) / WRITE_SLICES), total: e.size } });
+          }
+          continue;
+        }
         await sleepModelled(e.ms, this.speed, opts?.signal);
       } catch {
         throw new DriverError('ABORTED', 'aborted while the simulated board was busy (the board went on: read it back)');
