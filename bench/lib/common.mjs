@@ -321,19 +321,19 @@ export async function profileCopro(args, opts = {}) {
   }
 }
 
-/** Runs copro with a hook that reports its peak RSS (process.resourceUsage().maxRSS, KiB) at exit. */
+/** Runs copro with a hook that reports its peak RSS (process.resourceUsage().maxRSS, KiB) and its CPU time at exit. */
 export async function coproWithPeakRss(args, opts = {}) {
   const dir = await tempDir('rss');
   try {
     const env = { ...(opts.env ?? cleanEnv()), BENCH_RSS_DIR: dir };
     const r = await copro(args, { ...opts, env, nodeArgs: ['--import', pathToUrl(RSS_HOOK)] });
-    let peakKiB = null;
+    let usage = null;
     try {
-      peakKiB = JSON.parse(await readFile(path.join(dir, `${r.pid}.json`), 'utf8')).maxRSS;
+      usage = JSON.parse(await readFile(path.join(dir, `${r.pid}.json`), 'utf8'));
     } catch {
       // the process died before its exit handler
     }
-    return { ...r, peakRssMiB: peakKiB === null ? null : peakKiB / 1024 };
+    return { ...r, peakRssMiB: usage === null ? null : usage.maxRSS / 1024, usage };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

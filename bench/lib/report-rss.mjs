@@ -1,5 +1,6 @@
-// Loaded with `node --import` by the fleet benchmark: at exit, writes this process's peak resident set size
-// (process.resourceUsage().maxRSS, KiB) to $BENCH_RSS_DIR/<pid>.json. Child processes inherit nothing from it.
+// Loaded with `node --import` by the fleet and bootloader benchmarks: at exit, writes this process's peak resident
+// set size (process.resourceUsage().maxRSS, KiB), its CPU time (user and system, ms, all threads) and its age
+// (ms since the process started) to $BENCH_RSS_DIR/<pid>.json. Child processes inherit nothing from it.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -7,7 +8,8 @@ const dir = process.env.BENCH_RSS_DIR;
 if (dir) {
   process.on('exit', () => {
     try {
-      writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify({ maxRSS: process.resourceUsage().maxRSS }));
+      const u = process.resourceUsage();
+      writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify({ maxRSS: u.maxRSS, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000, uptimeMs: process.uptime() * 1000 }));
     } catch {
       // measuring must never change the measured command's outcome
     }

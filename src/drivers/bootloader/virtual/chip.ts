@@ -69,6 +69,10 @@ export class VirtualChip {
    * board is plugged in again.
    */
   lostPower = false;
+  /** Every chip reset the host's commands caused, with the model's reason (benchmarks show which FUS rule forced it). */
+  readonly resets: { command: string; reason: string }[] = [];
+  /** Until when (wall ms) the board was busy at the last look: the chip is not on the bus before then. */
+  private busyUntilWall = 0;
 
   constructor(
     readonly access: BoardAccess,
@@ -100,12 +104,17 @@ export class VirtualChip {
     });
     this.modelledMs += chargeMs ? chargeMs(r.events) : modelledDuration(r.events);
     if (r.events.some((e) => e.type === 'power-loss') || !r.board.powered) this.lostPower = true;
+    for (const e of r.events) if (e.type === 'reset') this.resets.push({ command: commands.map((c) => c.op).join(', '), reason: e.reason });
     return r;
   }
 
   /** Whether the bootloader answers now: powered, attached, booting from ROM, not busy, USB enumerated (the model decides). */
   async present(): Promise<boolean> {
+    // While the chip is busy (a reset re-enumerating, an operation), it is not on the bus: a host polling for it
+    // during those seconds needs no read of the board each time (host CPU a real device does not cost).
+    if (Date.now() < this.busyUntilWall) return false;
     const { board, busyUntilWall } = await this.access.peek();
+    this.busyUntilWall = busyUntilWall;
     if (Date.now() < busyUntilWall) return false;
     if (!board.powered) return false;
     return apply(board, { op: 'connect' }, this.ctx()).outcome.ok && bootsRomBootloader(board);

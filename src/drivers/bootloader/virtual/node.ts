@@ -27,7 +27,8 @@ export class StoreBoardAccess implements BoardAccess {
       b = await readSimulatedBoard(this.dir, this.serial);
       if (key) this.cached = { key, board: b };
     }
-    return { board: advanced(structuredClone(b), Date.now(), this.speed), busyUntilWall: b.clock.wallAt };
+    // Read-only for its callers (the model's apply clones what it changes), as MemoryBoardAccess's board is: no copy per request.
+    return { board: advanced(b, Date.now(), this.speed), busyUntilWall: b.clock.wallAt };
   }
 
   async transact<T>(fn: (board: SimBoard) => BoardChange<T>): Promise<T> {
