@@ -114,7 +114,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .argument('[manifest]', 'manifest file (optional: also shows what it would change)')
       .description('Print the board\'s state: FUS, stack, option bytes, and what the manifest would change. Without --full reads only what costs nothing and says what it could not know.')
       .option('--save <snapshot.json>', 'save the state as a snapshot (schemas/board-state.schema.json)')
-      .option('--full', 'also read what costs: FUS and the stack; over USB DFU / UART this starts FUS and the stack again (two chip resets); over SWD it runs CubeProgrammer\'s FUS operator (overwrites the application\'s first 8 KB, sets nSWboot0=0)')
+      .option('--full', 'also read what costs: FUS and the stack; over USB DFU / UART this starts FUS and the stack again (two chip resets); over SWD it runs CubeProgrammer\'s FUS operator (overwrites the application\'s first sectors: 8 KB on CubeProgrammer 2.4 and later, up to 12 KB on older versions; sets nSWboot0=0)')
       .option('--json', 'print the state as JSON')
       .addHelpText('after', examples(['copro status --simulate', 'copro status copro.yaml --save board.json'])),
   ).action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/status.js')).statusCommand(manifest, opts)));
@@ -166,7 +166,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--cubeprogrammer <path>', 'path to STM32_Programmer_CLI')
     .option('--port <port>', 'usb1, swd, or a serial device')
     .option('--serial <sn>', 'probe or DFU serial number', oneSerial)
-    .option('--full', 'also read the board\'s FUS and stack; over USB DFU / UART this starts FUS and the stack again (two chip resets); over SWD it runs CubeProgrammer\'s FUS operator (overwrites the application\'s first 8 KB, sets nSWboot0=0)')
+    .option('--full', 'also read the board\'s FUS and stack; over USB DFU / UART this starts FUS and the stack again (two chip resets); over SWD it runs CubeProgrammer\'s FUS operator (overwrites the application\'s first sectors: 8 KB on CubeProgrammer 2.4 and later, up to 12 KB on older versions; sets nSWboot0=0)')
     .addHelpText('after', examples(['copro doctor', 'copro doctor copro.yaml', 'copro doctor --simulate', 'copro doctor --full   # resets the chip to read FUS']))
     .action(async (manifest: string | undefined, opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(manifest, opts)));
 

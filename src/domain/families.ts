@@ -100,3 +100,51 @@ const SAFEBOOT_PAGE_WORDS = 0x1000 / 4;
 export function isSafebootForDeviceId(deviceId: number | undefined, sfsa: number, sbrv: number): boolean {
   return isSafebootSignature((deviceId !== undefined ? familyByDeviceId(deviceId) : undefined)?.family ?? 'STM32WB5x', sfsa, sbrv);
 }
+
+/**
+ * The SWD FUS operator's size before CubeProgrammer v2.4 ("FUS_Operator.bin": 11,584 bytes, sectors 0-2 of a WB5x).
+ * Reconstructed: no public log shows its download (the fidelity ledger's SWD-OPERATOR-SIZE row says what settles it).
+ */
+export const OLD_SWD_OPERATOR_BYTES = 11_584;
+
+/** What the SWD FUS operator of a CubeProgrammer version overwrites at 0x08000000 on a part of this device id. */
+export interface SwdOperatorFootprint {
+  bytes: number;
+  /** Flash sectors (pages) it overwrites, e.g. "0-1". */
+  sectors: string;
+  /** `0x08000000-0x08001FFF`. */
+  range: string;
+}
+
+function parseToolVersion(v: string | undefined): [number, number] | undefined {
+  const m = /^(\d+)\.(\d+)/.exec(v ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/**
+ * The operator's footprint for a known CubeProgrammer version and device id (WB5x/WB3x when the id is not known):
+ * 8 KB from v2.4 (sectors 0-1 on a WB5x, 0-3 on a WB1x with its 2 KB pages), 11,584 bytes before (sectors 0-2;
+ * a WB1x with that old tool is not known: its own 8 KB is assumed). Undefined when the version is not known.
+ */
+export function swdOperatorFootprint(toolVersion: string | undefined, deviceId?: number): SwdOperatorFootprint | undefined {
+  const v = parseToolVersion(toolVersion);
+  if (!v) return undefined;
+  const wb1x = deviceId === FAMILIES.STM32WB1x.deviceId;
+  const pageSize = wb1x ? 0x800 : 0x1000;
+  const old = v[0] < 2 || (v[0] === 2 && v[1] < 4);
+  const bytes = old && !wb1x ? OLD_SWD_OPERATOR_BYTES : (wb1x ? FAMILIES.STM32WB1x : FAMILIES.STM32WB5x).swdOperator.sizeBytes;
+  const pages = Math.ceil(bytes / pageSize);
+  const end = 0x08000000 + pages * pageSize - 1;
+  return { bytes, sectors: `0-${pages - 1}`, range: `0x08000000-0x${end.toString(16).toUpperCase().padStart(8, '0')}` };
+}
+
+/**
+ * What the operator overwrites, in words, for messages: the connected version's sectors where the version is known,
+ * else a wording true for every version (8 KB from v2.4, up to 12 KB before: the 11,584-byte operator).
+ */
+export function swdOperatorCost(toolVersion: string | undefined, deviceId?: number): string {
+  const f = swdOperatorFootprint(toolVersion, deviceId);
+  if (!f) return "the application's first sectors (8 KB on CubeProgrammer 2.4 and later, up to 12 KB on older versions)";
+  const size = f.bytes % 1024 === 0 ? `${f.bytes / 1024} KB` : `${f.bytes.toLocaleString('en-US')} bytes`;
+  return `the application's flash sectors ${f.sectors} (${f.range}, ${size}, with STM32CubeProgrammer ${toolVersion})`;
+}

@@ -8,6 +8,7 @@
  */
 import type { BoardState } from '../generated/board-state.js';
 import type { AvailableImage } from '../images/types.js';
+import { swdOperatorCost } from '../domain/families.js';
 
 export type { BoardState };
 
@@ -179,16 +180,19 @@ export function withAccess(d: Driver, access: BoardAccess): Driver {
   };
 }
 
-/** The cost of reading FUS and the stack over a transport, for the "unknown: ..." notes of a free read. */
-export function fusReadCost(transport: Transport): string {
+/**
+ * The cost of reading FUS and the stack over a transport, for the "unknown: ..." notes of a free read. Over SWD the
+ * operator's size depends on the CubeProgrammer version (and the family): named when the connected tool is known.
+ */
+export function fusReadCost(transport: Transport, tool: { toolVersion?: string; deviceId?: number } = {}): string {
   return transport === 'swd'
-    ? "reading it would run CubeProgrammer's FUS operator (it overwrites the application's first 8 KB and sets nSWboot0=0)"
+    ? `reading it would run CubeProgrammer's FUS operator (it overwrites ${swdOperatorCost(tool.toolVersion, tool.deviceId)} and sets nSWboot0=0)`
     : 'reading it would reset the chip (FUS started, then the stack again: two resets)';
 }
 
 /** The note a free read adds for what it could not know. */
-export function unknownNote(what: string, transport: Transport): string {
-  return `unknown: ${what}: ${fusReadCost(transport)} (--full)`;
+export function unknownNote(what: string, transport: Transport, tool: { toolVersion?: string; deviceId?: number } = {}): string {
+  return `unknown: ${what}: ${fusReadCost(transport, tool)} (--full)`;
 }
 
 /** A `flash`-scope read: what FUS and the stack are is not read at all. */

@@ -42,13 +42,14 @@ export interface FusDamage {
 }
 
 /**
- * A FUS update that FUS answered with FUS_STATE_ERR_UNKNOWN while the board still reports the old FUS: what
- * ST describes for a FUS damaged by a power cut during its update (every install then fails that way).
+ * A failed FUS update after which FUS, read back, answers FUS_STATE_ERR_UNKNOWN while the board still reports the
+ * old FUS: what ST describes for a FUS damaged by a power cut during its update (every install then fails that
+ * way). Judged by the read-back only: the tool's text is evidence, not proof (its wording differs by version, and
+ * the same words come from a FUS command sent while the stack runs), so `errorText` is only recorded.
  */
 export function fusDamageFrom(step: Step, errorText: string, after: BoardState | undefined, now: Date): FusDamage | undefined {
   if (step.kind !== 'fus-upgrade' || !after) return undefined;
-  // The tool's text (CubeProgrammer: "Error: FUS_STATE_ERR_UNKNOWN") or FUS's own answer read back afterwards.
-  if (!/ERR_UNKNOWN/.test(errorText) && after.fus.error !== 'ERR_UNKNOWN') return undefined;
+  if (after.fus.error !== 'ERR_UNKNOWN') return undefined;
   const before = step.requires.fusVersion;
   if (after.fus.version === 'unknown' || (before !== undefined && after.fus.version !== before)) return undefined;
   return { fusVersion: after.fus.version, attempted: step.expect.fusVersion ?? 'newer', at: now.toISOString(), evidence: `${after.fus.state}/${after.fus.error}: ${errorText}`.slice(0, 300) };

@@ -54,8 +54,8 @@ describe('diagnoses of the power-loss outcomes', () => {
     expect(powerLossAdvice(stackStep, 'VERIFY_FAILED', 'stack.version: expected 1.24.0, board shows 1.23.0')).toBeUndefined();
   });
 
-  it('FUS damaged: a FUS update answered FUS_STATE_ERR_UNKNOWN while the old FUS still runs; not when FUS moved on', () => {
-    const after = boardState({ fusVersion: fusStep.requires.fusVersion, cpu2: 'stack' });
+  it('FUS damaged: after a failed FUS update FUS reads back FUS_STATE_ERR_UNKNOWN while the old FUS still runs; not when FUS moved on', () => {
+    const after = boardState({ fusVersion: fusStep.requires.fusVersion, fus: { version: fusStep.requires.fusVersion!, state: 'FUS_ERROR', error: 'ERR_UNKNOWN' } });
     const d = fusDamageFrom(fusStep, 'Error: FUS_STATE_ERR_UNKNOWN', after, new Date(0));
     expect(d).toMatchObject({ fusVersion: fusStep.requires.fusVersion, attempted: fusStep.expect.fusVersion });
     const text = fusDamageDiagnosis(d!, '/x/board.json');
@@ -65,9 +65,13 @@ describe('diagnoses of the power-loss outcomes', () => {
     expect(text).toMatch(/ST's online support/);
     expect(text).toMatch(/delete \/x\/board\.json/);
     expect(fusDamageFrom(fusStep, 'Error: FUS_STATE_ERR_UNKNOWN', boardState({ fusVersion: fusStep.expect.fusVersion }), new Date(0))).toBeUndefined();
-    expect(fusDamageFrom(fusStep, 'Error: Firmware not authentic!', after, new Date(0))).toBeUndefined();
-    // FUS's own answer read back afterwards is enough (the simulator driver's text does not quote it).
-    expect(fusDamageFrom(fusStep, 'FW_UPGRADE failed', { ...after, fus: { ...after.fus, state: 'FUS_ERROR', error: 'ERR_UNKNOWN' } }, new Date(0))).toBeDefined();
+    // Judged by FUS's answer read back, whatever the tool's words: they are evidence, not the verdict.
+    expect(fusDamageFrom(fusStep, 'Error: Firmware not authentic!', after, new Date(0))).toBeDefined();
+    expect(fusDamageFrom(fusStep, 'FW_UPGRADE failed', after, new Date(0))).toBeDefined();
+    // The tool's ERR_UNKNOWN text with a FUS that reads back fine (the stack running, or FUS idle) is no damage:
+    // the same words come from a FUS command sent while the stack runs (fails on main before this commit).
+    expect(fusDamageFrom(fusStep, 'Error: FUS_STATE_ERR_UNKNOWN', boardState({ fusVersion: fusStep.requires.fusVersion, cpu2: 'stack' }), new Date(0))).toBeUndefined();
+    expect(fusDamageFrom(fusStep, 'Error: FUS_STATE_ERR_UNKNOWN: Unknown error', boardState({ fusVersion: fusStep.requires.fusVersion, cpu2: 'fus' }), new Date(0))).toBeUndefined();
     expect(fusDamageFrom(stackStep, 'Error: FUS_STATE_ERR_UNKNOWN', after, new Date(0))).toBeUndefined();
   });
 
@@ -85,7 +89,7 @@ describe('diagnoses of the power-loss outcomes', () => {
   it('the memory of a damaged FUS is per chip (UID64) and survives the run', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'copro-memory-'));
     try {
-      const d = fusDamageFrom(fusStep, 'FUS_STATE_ERR_UNKNOWN', boardState({ fusVersion: fusStep.requires.fusVersion }), new Date(0))!;
+      const d = fusDamageFrom(fusStep, 'FUS_STATE_ERR_UNKNOWN', boardState({ fusVersion: fusStep.requires.fusVersion, fus: { version: fusStep.requires.fusVersion!, state: 'FUS_ERROR', error: 'ERR_UNKNOWN' } }), new Date(0))!;
       await rememberBoard(dir, { uid64: '0x0080E12600658473', fusDamaged: d });
       expect((await recallBoard(dir, '0x0080E12600658473'))?.fusDamaged).toEqual(d);
       expect(await recallBoard(dir, '0x0080E1FFFFFFFFFF')).toBeUndefined();

@@ -69,7 +69,7 @@ describe('SimulatorDriver', () => {
     expect(r.messages).toContain('FUS status is FUS_IMAGE_NOT_AUTHENTIC');
     const del = await d.deleteStack();
     expect(del.ok).toBe(true);
-    expect(del.messages).toContain('Warning: FUS_STATE_IMG_NOT_FOUND');
+    expect(del.messages).toContain('Warning: FUS_STATE_IMG_NOT_FOUND, Flash already empty !');
     await d.close();
     await expect(d.readState()).rejects.toMatchObject({ code: 'REFUSED' });
   });

@@ -8,6 +8,11 @@ import path from 'node:path';
 import { apply, makeBoard, writeSimulatedBoard, readSimulatedBoard } from '../../src/drivers/simulator/index.js';
 import { createCubeProgrammerDriver } from '../../src/drivers/cubeprogrammer/index.js';
 import { runFake, tempDir } from './transcript.js';
+import { fusReadCost } from '../../src/drivers/driver.js';
+import { swdOperatorCost } from '../../src/domain/families.js';
+import { swdReadWouldDestroyApplication } from '../../src/runner/swd-guard.js';
+import type { Target } from '../../src/planner/types.js';
+import { runCli } from '../hardening/helpers.js';
 
 const FAKE_CLI = path.join(import.meta.dirname, '..', 'fake-cubeprogrammer', 'STM32_Programmer_CLI');
 const withApp = (serial = 'OPSIZE01') => makeBoard({ serial, fusVersion: '1.1.0', application: { sizeBytes: 64 * 1024 } });
@@ -57,5 +62,49 @@ describe('SWD-OPERATOR-SIZE: what the connected CubeProgrammer version writes at
     };
     expect(await messageFor('2.3.0')).toMatch(/operator overwrote flash sectors 0-2 \(0x08000000-0x08002FFF, 11,584 bytes; STM32CubeProgrammer 2\.3\.0\)/);
     expect(await messageFor('2.17.0')).toMatch(/operator overwrote flash sectors 0-1 \(0x08000000-0x08001FFF; STM32CubeProgrammer 2\.17\.0\)/);
+  });
+
+  it("copro's other messages say what the connected version does (old and new CubeProgrammer through the fake CLI)", async () => {
+    const target = { fus: 'keep', transport: 'swd', policy: { fusUpgrade: 'allow', antiRollback: false, swdApplicationLoss: 'refuse', restoreOptionBytes: true } } as Target;
+    const messagesFor = async (version: string) => {
+      const dir = tempDir();
+      await writeSimulatedBoard(dir, withApp());
+      const saved = process.env.COPRO_SIM_DIR;
+      process.env.COPRO_SIM_DIR = dir;
+      try {
+        const serial = (await readSimulatedBoard(dir, 'OPSIZE01')).device.attachments.find((a) => a.transport === 'swd')!.probeSerial;
+        const open = () => createCubeProgrammerDriver({ executable: FAKE_CLI, port: 'swd', serial, env: { COPRO_FAKE_CLI_VERSION: version } });
+        // The refusal before the first full read over SWD, and the note of a free read (status without --full).
+        const guard = await swdReadWouldDestroyApplication(await open(), target);
+        const free = await (await open()).readState({ scope: 'free' });
+        // A full read's note: what the operator now holds.
+        const full = await (await open()).readState({ restartStack: false });
+        return { guard: guard ?? '', free: free.notes.join('\n'), full: full.notes.join('\n') };
+      } finally {
+        if (saved === undefined) delete process.env.COPRO_SIM_DIR;
+        else process.env.COPRO_SIM_DIR = saved;
+      }
+    };
+    const old = await messagesFor('2.3.0');
+    expect(old.guard).toMatch(/overwrites the application's flash sectors 0-2 \(0x08000000-0x08002FFF, 11,584 bytes, with STM32CubeProgrammer 2\.3\.0\)/);
+    expect(old.free).toMatch(/overwrites the application's flash sectors 0-2 \(0x08000000-0x08002FFF, 11,584 bytes/);
+    expect(old.full).toMatch(/FUS operator: flash sectors 0-2 \(0x08000000-0x08002FFF\) now hold it/);
+    const newer = await messagesFor('2.17.0');
+    expect(newer.guard).toMatch(/overwrites the application's flash sectors 0-1 \(0x08000000-0x08001FFF, 8 KB, with STM32CubeProgrammer 2\.17\.0\)/);
+    expect(newer.free).toMatch(/flash sectors 0-1 \(0x08000000-0x08001FFF, 8 KB/);
+    expect(newer.full).toMatch(/FUS operator: flash sectors 0-1 \(0x08000000-0x08001FFF\) now hold it/);
+    for (const m of Object.values({ ...old, ...newer })) expect(m).not.toMatch(/first 8 KB/);
+  });
+
+  it('where the version is not known (a WB1x: sectors 0-3; --help): a wording true for every version', async () => {
+    expect(swdOperatorCost('2.9.0', 0x494)).toMatch(/flash sectors 0-3 \(0x08000000-0x08001FFF, 8 KB/);
+    const anyVersion = /the application's first sectors(: | \()8 KB on CubeProgrammer 2\.4 and later, up to 12 KB on older versions/;
+    expect(swdOperatorCost(undefined)).toMatch(anyVersion);
+    expect(swdOperatorCost('simulator')).toMatch(anyVersion);
+    expect(fusReadCost('swd')).toMatch(anyVersion);
+    for (const cmd of ['status', 'doctor']) {
+      const help = await runCli([cmd, '--help'], { cwd: process.cwd() });
+      expect(help.stdout.replace(/\s+/g, ' '), cmd).toMatch(anyVersion);
+    }
   });
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { BoardState } from '../../generated/board-state.js';
 import { EXIT } from '../exit-codes.js';
-import { isSafebootForDeviceId } from '../../domain/families.js';
+import { isSafebootForDeviceId, swdOperatorCost } from '../../domain/families.js';
 import { parseHex } from '../../domain/hex.js';
 import { openDriver, stateDir, transportOf, simulatorDir, readManifest } from '../session.js';
 import { recallBoard, memoryFile } from '../../runner/board-memory.js';
@@ -41,7 +41,7 @@ export function diagnoseBoard(s: BoardState): Finding[] {
   if (ob !== 'unknown' && ob.nSWboot0 === 0) f.push({ check: 'nSWboot0', status: 'warn', detail: 'nSWboot0 = 0 (left by CubeProgrammer\'s SWD FUS operator): the chip boots by the BOOT0 pin / into the bootloader, not your application', fix: 'copro apply restores it; by hand: STM32_Programmer_CLI -c port=swd mode=UR -ob nSWboot0=1 nboot1=1 nboot0=1' });
   if (s.stack.status === 'installed' && s.stack.running === false) f.push({ check: 'stack running', status: 'warn', detail: 'a wireless stack is installed but CPU2 runs FUS (two FUS_GET_STATE in a row, or startstack=0): the application will not see BLE (ST FAQ "Why is the wireless stack not running after...")', fix: 'copro apply starts it; by hand: STM32_Programmer_CLI -c port=usb1 -startwirelessstack' });
   if (s.stack.status === 'none') f.push({ check: 'stack', status: 'warn', detail: 'no wireless stack installed', fix: 'copro apply <manifest>' });
-  if (s.application.clobberedByFusOperator) f.push({ check: 'application', status: 'fail', detail: 'the SWD FUS operator overwrote 0x08000000..0x08001FFF: the application is destroyed', fix: 'set application.file in the manifest and run copro apply (it re-flashes), or flash it by hand' });
+  if (s.application.clobberedByFusOperator) f.push({ check: 'application', status: 'fail', detail: `the SWD FUS operator overwrote ${swdOperatorCost(s.source.toolVersion, Number.parseInt(s.device.deviceId, 16) || undefined)}: the application is destroyed`, fix: 'set application.file in the manifest and run copro apply (it re-flashes), or flash it by hand' });
   if (s.antiRollback === 'active' && s.stack.status === 'none') f.push({ check: 'anti-rollback', status: 'fail', detail: 'anti-rollback is active with no stack installed: FUS registers 0xFFFFFFFF and refuses every stack (AN5185 §2.4)', fix: 'none known: this board cannot take a wireless stack any more' });
   if (s.fus.error === 'IMG_CORRUPT') f.push({ check: 'FUS', status: 'warn', detail: 'FUS reports FUS_STATE_IMG_CORRUPT: it found the image staged for an install corrupted (a power cut or unplug during the install) and erased it; nothing was installed', fix: 'run copro apply again on a stable supply: it re-reads the board and installs again' });
   if (s.fus.error === 'ERR_UNKNOWN') f.push({ check: 'FUS', status: 'warn', detail: 'FUS answers FUS_STATE_ERR_UNKNOWN. If power was lost or the board unplugged during a FUS update, FUS may be damaged for good: the stack keeps running, but every FUS or stack install then fails this way', fix: `run copro apply once on a stable supply: if the update fails with FUS_STATE_ERR_UNKNOWN again, copro reports FUS as damaged and stops; the only path then is ${ST_SUPPORT}` });

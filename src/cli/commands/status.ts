@@ -11,20 +11,22 @@ import { selectBoards, oneSimulatedBoard, refuseDuplicates, parseSerialList, can
 import { writeJson } from '../json-output.js';
 import type { StatusOutput } from '../../generated/cli-output.js';
 import { isQuiet } from '../verbosity.js';
+import { wantedType } from '../../runner/run-plan.js';
 
 export interface StatusOptions extends CommonOptions {
   save?: string;
   full?: boolean;
 }
 
-export function formatState(s: BoardState): string {
+/** The board's state as text; `expectedType`: the stack type the manifest asks for, said where FUS does not report one (as apply says it). */
+export function formatState(s: BoardState, expectedType?: string): string {
   const ob = s.optionBytes;
   const stack =
     s.stack.status === 'none'
       ? 'none'
       : s.stack.status === 'unknown'
         ? 'unknown'
-        : `${s.stack.type && s.stack.type !== 'unknown' ? `${s.stack.type} ` : ''}${s.stack.version}${s.stack.type === 'unknown' ? ' (type not reported by FUS)' : ''}${s.stack.running === true ? ', running' : s.stack.running === false ? ', NOT running (CPU2 in FUS)' : ''}`;
+        : `${s.stack.type && s.stack.type !== 'unknown' ? `${s.stack.type} ` : ''}${s.stack.version}${s.stack.type === 'unknown' ? ` (type not reported by FUS${expectedType ? `: expected ${expectedType}` : ''})` : ''}${s.stack.running === true ? ', running' : s.stack.running === false ? ', NOT running (CPU2 in FUS)' : ''}`;
   const lines = [
     `Board      ${s.device.key} (device id ${s.device.deviceId}, ${s.device.flashSizeKB} KB), UID ${s.device.uid64}${s.device.probeSerial ? `, serial ${s.device.probeSerial}` : ''}`,
     `Read via   ${s.source.driver} over ${s.source.transport}${s.source.toolVersion ? ` (${s.source.driver === 'cubeprogrammer' ? 'STM32CubeProgrammer ' : ''}${s.source.toolVersion})` : ''}`,
@@ -87,7 +89,7 @@ export async function statusCommand(manifestFile: string | undefined, opts: Stat
     return EXIT.OK;
   }
   for (const r of results) {
-    process.stdout.write(formatState(r.state) + '\n');
+    process.stdout.write(formatState(r.state, s ? wantedType(s.target) : undefined) + '\n');
     if (s) {
       const p = plan({ state: r.state, target: s.target, images: s.images });
       process.stdout.write(

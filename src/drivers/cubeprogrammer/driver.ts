@@ -13,7 +13,7 @@ import type { BoardAccess, Driver, DriverInfo, FwUpgradeOptions, OperationOption
 import { mustUpdateFusFirst } from '../early-fus.js';
 import { DriverError, assertMayChange, freeReadOfInfoTable, scopeFor, stagingErase, unknownNote, withoutFusFacts } from '../driver.js';
 import { FUS_INFO_TABLE, FUS_INFO_VALID_KEY } from '../../domain/fus.js';
-import { FAMILIES, familyByDeviceId } from '../../domain/families.js';
+import { FAMILIES, familyByDeviceId, swdOperatorCost, swdOperatorFootprint } from '../../domain/families.js';
 import { optionByte, wordAt } from './parse.js';
 import { createHash } from 'node:crypto';
 import { connectArgs, flashArgs, fwUpgradeArgs, optionBytesArgs, transportOf, type CliTransport } from './args.js';
@@ -285,7 +285,7 @@ export class CubeProgrammerDriver implements Driver {
       this.assertRomBootloader(parsed);
       const full = buildBoardState({ transport: 'swd', toolVersion: this.toolVersion, first: parsed, probeSerial, readAt });
       const application: BoardState['application'] = this.verifiedApplication ? { present: true, sha256: this.verifiedApplication.sha256 } : { present: 'unknown' };
-      return withoutFusFacts({ ...full, application, notes: full.notes.filter((n) => !/FUS operator|FUS state/.test(n)) }, unknownNote('what CPU2 runs, the FUS version and the stack', 'swd'));
+      return withoutFusFacts({ ...full, application, notes: full.notes.filter((n) => !/FUS operator|FUS state/.test(n)) }, unknownNote('what CPU2 runs, the FUS version and the stack', 'swd', { ...(this.toolVersion !== 'unknown' ? { toolVersion: this.toolVersion } : {}), deviceId: parsed.header?.deviceId ?? this.header?.deviceId ?? this.o.deviceId }));
     }
     const { parsed } = await this.call('read', ['-r32', hex(FUS_INFO_TABLE), '52', '-ob', 'displ'], opts);
     this.assertRomBootloader(parsed);
@@ -376,11 +376,10 @@ export class CubeProgrammerDriver implements Driver {
     this.verifiedApplication = undefined; // the operator overwrote it
     // What the connected version does: 8 KB (sectors 0-1; 0-3 on a WB1x) from v2.4 on; the older operator
     // ("FUS_Operator.bin", before v2.4) was 11,584 bytes, sectors 0-2 (reconstructed: no public log shows its download).
-    const old = this.toolVersion !== 'unknown' && compareVersions(this.toolVersion.split('.').concat('0', '0').slice(0, 3).join('.'), '2.4.0') < 0;
-    const sectors = this.header?.deviceId === 0x494 ? '0-3' : old ? '0-2' : '0-1';
-    const range = old && this.header?.deviceId !== 0x494 ? '0x08000000-0x08002FFF, 11,584 bytes' : '0x08000000-0x08001FFF';
+    const f = swdOperatorFootprint(this.toolVersion, this.header?.deviceId);
+    const what = f ? `flash sectors ${f.sectors} (${f.range}${f.bytes % 1024 ? `, ${f.bytes.toLocaleString('en-US')} bytes` : ''}; STM32CubeProgrammer ${this.toolVersion})` : swdOperatorCost(undefined);
     return [
-      `SWD: CubeProgrammer's FUS operator overwrote flash sectors ${sectors} (${range}; STM32CubeProgrammer ${this.toolVersion}) and set nSWboot0=0: the application must be re-flashed and nSWboot0/nBOOT0/nBOOT1 restored (STM32CubeProgrammer CLI, UM2237)`,
+      `SWD: CubeProgrammer's FUS operator overwrote ${what} and set nSWboot0=0: the application must be re-flashed and nSWboot0/nBOOT0/nBOOT1 restored (STM32CubeProgrammer CLI, UM2237)`,
     ];
   }
 

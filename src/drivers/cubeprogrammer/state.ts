@@ -9,7 +9,7 @@
 import type { BoardState } from '../../generated/board-state.js';
 import { devicesMatching } from '../../domain/devices.js';
 import { FUS_INFO_TABLE, FUS_INFO_VALID_KEY, fusErrorByCliStatus } from '../../domain/fus.js';
-import { FAMILIES, familyByDeviceId, isSafebootSignature } from '../../domain/families.js';
+import { FAMILIES, familyByDeviceId, isSafebootSignature, swdOperatorCost, swdOperatorFootprint } from '../../domain/families.js';
 import { hex } from '../../domain/hex.js';
 import { decodeVersionWord, versionString } from '../../domain/version.js';
 import type { CliResult, FusStatePair } from './parse.js';
@@ -117,7 +117,9 @@ export function buildBoardState(r: StateReading): BoardState {
   const application: BoardState['application'] = { present: 'unknown' };
   if (r.transport === 'swd') {
     application.clobberedByFusOperator = true;
-    notes.push(`reading over SWD runs CubeProgrammer's FUS operator: flash sectors ${header.deviceId === 0x494 ? '0-3' : '0-1'} (0x08000000-0x08001FFF) now hold it and the application must be re-flashed`);
+    // Its size depends on the CubeProgrammer version (8 KB from v2.4, 11,584 bytes before) and the family's pages.
+    const f = swdOperatorFootprint(r.toolVersion, header.deviceId);
+    notes.push(`reading over SWD runs CubeProgrammer's FUS operator: ${f ? `flash sectors ${f.sectors} (${f.range})` : swdOperatorCost(undefined)} now hold it and the application must be re-flashed`);
   }
   notes.push('anti-rollback cannot be read back');
 

@@ -293,7 +293,8 @@ export function toBoardState(board: SimBoard, transport: Transport, readAt?: str
   let fusVersion = board.fus.version;
   if (!canReadVersions) {
     fusVersion = 'unknown';
-    if (locked) notes.push(`CPU2 is locked up (${board.lockedUp}): nothing answers`);
+    // Over a real transport only FUS's answer is seen, never why (issue 14: no more than the tool prints).
+    if (locked) notes.push(sim ? `CPU2 is locked up (${board.lockedUp}): nothing answers` : 'FUS answers FUS_STATE_ERR_UNKNOWN: the FUS and stack versions cannot be read');
     else if (board.cpu2 === 'safeboot') notes.push(`CPU2 runs safeboot (SFSA=0x00, SBRV=${hex(board.optionBytes.sbrv, 5)}): FUS version reads 0.0.0`);
     else notes.push(`the wireless stack runs: the FUS version is readable over ${transport} only after starting FUS (two FUS_GET_STATE)`);
   }
@@ -329,13 +330,14 @@ export function toBoardState(board: SimBoard, transport: Transport, readAt?: str
     notes.push('flash is read-protected (RDP level 1): the application cannot be read');
   }
   if (!sim) notes.push(`anti-rollback has no read-out over ${transport}`);
-  if (board.pending) notes.push(`an interrupted ${board.pending.operation} is pending: FUS resumes it at the next boot`);
-  notes.push(...board.notes);
+  if (sim && board.pending) notes.push(`an interrupted ${board.pending.operation} is pending: FUS resumes it at the next boot`);
+  // The model's own log (what a fault did, why a command failed) is not something a read over a real transport sees.
+  notes.push(...(sim ? board.notes : board.notes.filter((n) => n.startsWith('built from a snapshot'))));
   const busy = busyAt(board);
   if (busy && !locked) {
     // BUSY-READ: a read while FUS works sees the work, not its result (the result is applied when the window ends).
     const phase = busyPhase(busy, board.clock.ms);
-    notes.push(`FUS is busy (${busy.state}${phase.startsWith('nvm') ? `, ${phase === 'nvm-backup' ? 'NVM backup' : 'NVM restore'}` : ''}): the ${busy.operation} is still in progress, about ${Math.ceil((busy.untilMs - board.clock.ms) / 1000)} s left; read again when it is done`);
+    notes.push(`FUS is busy (${busy.state}${phase.startsWith('nvm') ? `, ${phase === 'nvm-backup' ? 'NVM backup' : 'NVM restore'}` : ''}): the ${busy.operation} is still in progress${sim ? `, about ${Math.ceil((busy.untilMs - board.clock.ms) / 1000)} s left` : ''}; read again when it is done`);
     return {
       ...base(),
       cpu2: 'fus',

@@ -40,6 +40,7 @@ import { withBoard, listSimulatedBoards, resetBoard, firstOrDefaultBoard, SimSto
 import { toBoardState } from './convert.js';
 import { viewImage } from './image-view.js';
 import { deviceOf } from './layout.js';
+import { connectionLostLines, errorCodeOfLines, fusErrorLine, noTargetLines, toolErrorLines, type ToolPhase, type ToolStyle } from './tool-words.js';
 
 export interface SimulatorDriverOptions {
   /** Folder of simulated boards (`<cwd>/.copro/sim` for the CLI). */
@@ -194,8 +195,12 @@ export class SimulatorDriver implements Driver {
         { speed: this.speed, ...(opts?.signal ? { signal: opts.signal } : {}) },
       ).then((r) => {
         if ('connectError' in r) {
+          // The tool only says it found no target: why (no USB on the part, DFU not back yet, BOOT0) is not printed.
           const o = r.connectError;
-          throw new DriverError(driverErrorOf(o.error ?? 'NOT_REACHABLE'), `simulated board ${this.serial} over ${this.transport}: ${o.message ?? 'not reachable'}`);
+          const lines = o.error === 'PROBE_ERROR' ? toolErrorLines(o, 'read', { deviceId: 0 }) : noTargetLines(this.transport, this.ctx.toolVersion ? { toolVersion: this.ctx.toolVersion, deviceId: 0 } : { deviceId: 0 });
+          throw new DriverError(driverErrorOf(o.error ?? 'NOT_REACHABLE'), `no STM32 found on simulated board ${this.serial} over ${this.transport}: ${lines.at(-1)}`, {
+            remedy: this.transport === 'usb' ? 'USB DFU needs the ROM bootloader: BOOT0 high (or nSWboot0=0) and a reset; `copro devices` lists what is attached' : 'check the probe, the wiring and the power; `copro devices` lists what is attached',
+          });
         }
         return r.value;
       });
@@ -232,24 +237,43 @@ export class SimulatorDriver implements Driver {
     return o.ok ? undefined : o;
   }
 
-  private report(x: Exchange, outcome: SimOutcome, success?: string): OperationReport {
+  /** How the tool would word things for this board (its version, the device's id and flash pages). */
+  /** A failed outcome as the tool words it, on one line (for read notes). */
+  private toolSaid(x: Exchange, o: SimOutcome): string {
+    return toolErrorLines(o, 'read', this.style(x), x.events).join(' / ') || 'no answer';
+  }
+
+  private style(x: Exchange): ToolStyle {
+    const d = deviceOf(x.board);
+    return { ...(this.ctx.toolVersion ? { toolVersion: this.ctx.toolVersion } : {}), deviceId: x.board.device.deviceId, flash: { base: d.flashBase, pageSize: d.pageSize } };
+  }
+
+  /**
+   * The operation's report in the tool's words only: FUS state/status pairs, the tool's fixed error texts, a lost
+   * connection. The model's reasons (a power cut, an armed fault, a damaged FUS, a lock-up) are never passed on: a
+   * real run does not see them, so copro must judge from the board read back on both paths (issue 14).
+   */
+  // fidelity: SIM-TOOL-WORDS
+  private report(x: Exchange, outcome: SimOutcome, success?: string, phase: ToolPhase = 'fus'): OperationReport {
     const messages: string[] = [];
-    for (const e of x.events) {
-      if (e.type === 'fus-state') messages.push(...statusLines(e));
-      else if (e.type === 'note' || e.type === 'locked-up') messages.push(e.type === 'note' ? e.message : `CPU2 locked up: ${e.reason}`);
-      else if (e.type === 'power-loss') messages.push(`${e.mode === 'unplug' ? 'unplugged' : 'power lost'} at ${e.at}`);
-    }
-    if (outcome.warning) messages.push(`Warning: FUS_STATE_${outcome.warning}`);
+    for (const e of x.events) if (e.type === 'fus-state') messages.push(...statusLines(e));
+    const s = this.style(x);
+    // The board lost power (or was unplugged) during the exchange: all the tool sees is the device going away.
+    const lost = x.events.some((e) => e.type === 'power-loss');
+    if (outcome.warning === 'IMG_NOT_FOUND') messages.push('Warning: FUS_STATE_IMG_NOT_FOUND, Flash already empty !');
+    else if (outcome.warning) messages.push(`Warning: FUS_STATE_${outcome.warning}`);
     const e = outcome.status?.error;
     const claimed = e !== undefined && e !== 'NO_ERROR' && e !== 'STATE_NOT_RUNNING' && e !== outcome.warning ? e : undefined;
-    if (!outcome.ok) {
-      messages.push(`Error: ${outcome.message ?? outcome.error}`);
-      return { ok: false, messages, error: driverErrorOf(outcome.error ?? 'ERR_UNKNOWN') };
+    if (!outcome.ok || lost) {
+      const lines = lost && (outcome.ok || !/^(POWER_LOSS|NOT_POWERED)$/.test(outcome.error ?? '')) ? connectionLostLines(s) : toolErrorLines(outcome, phase, s, x.events);
+      messages.push(...lines);
+      return { ok: false, messages, error: errorCodeOfLines(lines) };
     }
     if (claimed) {
       // The tool's own words say it failed (the FUS 0.5.3 "not authentic" quirk): report the claim; read-back decides.
-      messages.push(`Error: FUS reported ${claimed}`);
-      return { ok: false, messages, error: driverErrorOf(claimed) };
+      const line = fusErrorLine(claimed, s);
+      messages.push(line);
+      return { ok: false, messages, error: errorCodeOfLines([line]) };
     }
     if (success) messages.push(success);
     return { ok: true, messages };
@@ -266,10 +290,16 @@ export class SimulatorDriver implements Driver {
       if (this.transport === 'swd') return this.readOverSwd(x, at, restart);
       // Same procedure as the CubeProgrammer driver: over USB/UART the versions read while the stack runs are
       // garbage (public field reports), so start FUS, read, and start the stack again.
-      if (this.transport === 'simulated' || x.board.cpu2 !== 'stack' || x.board.lockedUp !== null) return first;
+      if (this.transport === 'simulated' || x.board.lockedUp !== null) return first;
+      if (x.board.cpu2 !== 'stack') {
+        // fidelity: SIM-READ-ASKS-FUS. As a real read does (CubeProgrammer's -fusgetstate): FUS is asked once, and its answer is what is known. A
+        // sticky error (IMG_CORRUPT after a resumed install) is seen by this read and cleared by it, never peeked at.
+        const asked = x.run({ op: 'getState' });
+        return asked.ok && asked.status && x.board.cpu2 === 'fus' ? { ...first, fus: { ...first.fus, state: asked.status.state, error: asked.status.error } } : first;
+      }
       const started = x.run({ op: 'startFus' });
       // (x.board changed under run(): read it afresh)
-      if (!started.ok || (x.board.cpu2 as string) !== 'fus') return { ...first, notes: [...first.notes, `could not start FUS to read the versions: ${started.message ?? started.error ?? 'no answer'}`] };
+      if (!started.ok || (x.board.cpu2 as string) !== 'fus') return { ...first, notes: [...first.notes, `could not start FUS to read the versions: ${this.toolSaid(x, started)}`] };
       const inFus = toBoardState(x.board, this.transport, at);
       if (mustUpdateFusFirst(inFus)) {
         return { ...inFus, notes: [...inFus.notes, `CPU2 was left in FUS: on a ${inFus.device.flashSizeKB} KB part with FUS ${inFus.fus.version} nothing but a FUS update may run (release notes v1.1.1)`] };
@@ -292,7 +322,7 @@ export class SimulatorDriver implements Driver {
         const at = new Date().toISOString();
         const seen = toBoardState(x.board, this.transport, at);
         if (this.transport === 'simulated') return seen;
-        if (this.transport === 'swd') return withoutFusFacts(seen, unknownNote('what CPU2 runs, the FUS version and the stack', 'swd'));
+        if (this.transport === 'swd') return withoutFusFacts(seen, unknownNote('what CPU2 runs, the FUS version and the stack', 'swd', { ...(this.ctx.toolVersion ? { toolVersion: this.ctx.toolVersion } : {}), deviceId: x.board.device.deviceId }));
         // The info table at 0x20030024 is FUS's only while FUS runs (and not locked up); else it is the stack's.
         const fusRunning = x.board.cpu2 === 'fus' && x.board.lockedUp === null && !x.board.sram2aCleared;
         return freeReadOfInfoTable(seen, fusRunning);
@@ -310,7 +340,7 @@ export class SimulatorDriver implements Driver {
       cpu2: running ? 'stack' : inFus.cpu2,
       fus: running ? { ...inFus.fus, state: 'FUS_ERROR', error: 'STATE_NOT_RUNNING' } : inFus.fus,
       stack: { ...inFus.stack, running },
-      notes: [...inFus.notes, running ? restartedNote : `the stack did not start again: ${restarted.message ?? restarted.error ?? 'no answer'}`],
+      notes: [...inFus.notes, running ? restartedNote : `the stack did not start again: ${restarted.ok ? 'no answer' : this.toolSaid(x, restarted)}`],
     };
   }
 
@@ -322,7 +352,7 @@ export class SimulatorDriver implements Driver {
   private readOverSwd(x: Exchange, at: string, restart: boolean): BoardState {
     const got = x.run({ op: 'getState' });
     const inFus = toBoardState(x.board, 'swd', at);
-    if (!got.ok) return { ...inFus, notes: [...inFus.notes, `FUS could not be reached through the operator: ${got.message ?? got.error ?? 'no answer'}`] };
+    if (!got.ok) return { ...inFus, notes: [...inFus.notes, `FUS could not be reached through the operator: ${this.toolSaid(x, got)}`] };
     const notes = [...inFus.notes, "reading over SWD ran CubeProgrammer's FUS operator: the application's first sectors were overwritten and nSWboot0 set to 0"];
     if (!restart || inFus.stack.status !== 'installed' || (x.board.cpu2 as string) !== 'fus' || mustUpdateFusFirst(inFus) || this.fusStartedOnPurpose) return { ...inFus, notes };
     return this.restartStackAfterRead(x, { ...inFus, notes }, 'reading over SWD started FUS; the installed stack was started again');
@@ -344,7 +374,7 @@ export class SimulatorDriver implements Driver {
     assertMayChange(this.access, 'deleting the stack');
     return this.session(opts, (x) => {
       const o = this.ensureFus(x) ?? x.run({ op: 'fwDelete' });
-      return this.report(x, o, 'Firmware delete Success');
+      return this.report(x, o, 'Firmware delete Success', 'delete');
     });
   }
 
@@ -365,7 +395,7 @@ export class SimulatorDriver implements Driver {
       if (!opts.firstInstall) {
         // CubeProgrammer's firstinstall=0 runs FW_DELETE first (STM32CubeWB release notes, upgrade procedure); nothing installed = harmless IMG_NOT_FOUND.
         const deleted = x.run({ op: 'fwDelete' });
-        if (!deleted.ok) return this.report(x, deleted);
+        if (!deleted.ok) return this.report(x, deleted, undefined, 'delete');
       }
       // The staging area (application end or image address .. SFSA) is erased first: FUS installs the first
       // image footer it finds below SFSA, so a leftover there would be installed instead (community td-p/70166).
@@ -373,10 +403,10 @@ export class SimulatorDriver implements Driver {
       const erase = stagingErase({ stagingStart: opts.stagingStart, address, size: viewed.size, sfsa: x.board.optionBytes.sfsa, pageSize: d.pageSize, flashBase: d.flashBase });
       for (const [firstPage, lastPage] of erase.ranges) {
         const erased = x.run({ op: 'erasePages', firstPage, lastPage });
-        if (!erased.ok) return this.report(x, erased);
+        if (!erased.ok) return this.report(x, erased, undefined, 'erase');
       }
       const staged = x.run({ op: 'stageImage', write: { address, size: viewed.size, sha256: viewed.sha256, name: image.name, image: viewed.image } });
-      if (!staged.ok) return this.report(x, staged);
+      if (!staged.ok) return this.report(x, staged, undefined, 'download');
       if (this.transport !== 'swd' && x.board.cpu2 !== 'fus') {
         const again = this.ensureFus(x);
         if (again) return this.report(x, again);
@@ -398,7 +428,7 @@ export class SimulatorDriver implements Driver {
 
   async writeOptionBytes(ob: OptionBytesWrite, opts?: OperationOptions): Promise<OperationReport> {
     assertMayChange(this.access, 'writing option bytes');
-    return this.session(opts, (x) => this.report(x, x.run({ op: 'writeOptionBytes', values: { ...ob } }), 'Option Bytes successfully programmed'));
+    return this.session(opts, (x) => this.report(x, x.run({ op: 'writeOptionBytes', values: { ...ob } }), 'Option Bytes successfully programmed', 'option-bytes'));
   }
 
   async flash(file: string, address: number, opts?: OperationOptions): Promise<OperationReport> {
@@ -412,7 +442,7 @@ export class SimulatorDriver implements Driver {
     if (bytes.length === 0) throw new DriverError('REFUSED', `${file} is empty`);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     return this.session(opts, (x) =>
-      this.report(x, x.run({ op: 'flashApplication', write: { address, size: bytes.length, sha256, name: path.basename(file), image: null } }), 'File download complete'),
+      this.report(x, x.run({ op: 'flashApplication', write: { address, size: bytes.length, sha256, name: path.basename(file), image: null } }), 'File download complete', 'write'),
     );
   }
 
