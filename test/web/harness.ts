@@ -97,6 +97,7 @@ export interface OpenOptions {
 /** Opens `url` in a fresh context with request interception; waits until the page says it is ready. */
 export async function openPage(browser: Browser, url: string, o: OpenOptions = {}): Promise<Opened> {
   const origin = new URL(url).origin;
+  const folder = new URL('.', url).href;
   const context = await browser.newContext({ acceptDownloads: true, viewport: o.viewport ?? { width: 1280, height: 900 } });
   const requests: Opened['requests'] = [];
   const offsite: string[] = [];
@@ -126,6 +127,8 @@ export async function openPage(browser: Browser, url: string, o: OpenOptions = {
     close: async () => {
       await context.close();
       expect(offsite, 'requests that left the page').toEqual([]);
+      // Not even to the same host outside the page's folder (a hosted copy lives under a sub-path).
+      expect(requests.filter((r) => !r.url.startsWith(folder)).map((r) => r.url), 'requests outside the page folder').toEqual([]);
       expect(requests.filter((r) => r.method !== 'GET'), 'requests that send something').toEqual([]);
       expect(errors, 'errors thrown in the page').toEqual([]);
     },
