@@ -158,16 +158,20 @@ export class VirtualChip {
     const refused = this.flashChecks(board, base, base + d.pageSize);
     if (refused) return { ...refused, failure: refused.failure === 'prog' || refused.failure === 'target' ? 'erase' : refused.failure, ms: TIMING.pageEraseMs };
     const ms = TIMING.pageEraseMs;
-    await this.access.transact((b) => {
-      const next = structuredClone(b);
-      const end = base + d.pageSize;
-      next.staged = next.staged.filter((s) => !overlaps(s.address, s.address + s.size, base, end));
-      if (next.fusOperator.inFlash && overlaps(d.flashBase, d.flashBase + FUS_OPERATOR_SIZE, base, end)) next.fusOperator = { ...next.fusOperator, inFlash: false };
-      const app = next.application;
-      if (app.present && overlaps(app.start, app.start + app.size, base, end)) next.application = { ...app, overwritten: true };
-      next.clock = { ...next.clock, ms: next.clock.ms + ms };
-      return { board: next, result: undefined, modelledMs: ms };
-    });
+    // A page the model holds nothing on (no staged image, application or operator) changes nothing in the model:
+    // the board file is not rewritten (its clock takes the erase time from the real time the host waits for it).
+    if (!this.blankInModel(board, base, d.pageSize)) {
+      await this.access.transact((b) => {
+        const next = structuredClone(b);
+        const end = base + d.pageSize;
+        next.staged = next.staged.filter((s) => !overlaps(s.address, s.address + s.size, base, end));
+        if (next.fusOperator.inFlash && overlaps(d.flashBase, d.flashBase + FUS_OPERATOR_SIZE, base, end)) next.fusOperator = { ...next.fusOperator, inFlash: false };
+        const app = next.application;
+        if (app.present && overlaps(app.start, app.start + app.size, base, end)) next.application = { ...app, overwritten: true };
+        next.clock = { ...next.clock, ms: next.clock.ms + ms };
+        return { board: next, result: undefined, modelledMs: ms };
+      });
+    }
     this.modelledMs += ms;
     this.overlay.set(base, new Uint8Array(d.pageSize).fill(0xff));
     return ok(ms);
