@@ -102,9 +102,28 @@ async function fileIssues(a: Analysis, manifest: unknown): Promise<RawIssue[]> {
       issues.push({ ...pos, code: 'path-outside-project', message: `${shown}: ${ref.absolute} is a link to ${real}, outside the project (${rootReal})`, hint: 'copy the file into the project' });
       continue;
     }
-    if (ref.pointer.join('/') === 'application/file') issues.push(...applicationFits(a, manifest, info.size));
+    if (ref.pointer.join('/') === 'application/file') issues.push(...applicationFits(a, manifest, info.size), ...(await notAnElf(a, ref.absolute)));
   }
   return issues;
+}
+
+/**
+ * An ELF as application.file: STM32_Programmer_CLI writes an ELF's segments where the ELF says (RAM segments too:
+ * "Not flash Memory : No erase done"), not the file's bytes at application.address. A public report (ST community,
+ * "STM32WBxx FUS seems to be deleted", a `-w Production.elf` over USB DFU) could no longer reach FUS afterwards.
+ */
+async function notAnElf(a: Analysis, file: string): Promise<RawIssue[]> {
+  const head = new Uint8Array(4);
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return [];
+  try {
+    await handle.read(head, 0, 4, 0);
+  } finally {
+    await handle.close();
+  }
+  if (head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46) return [];
+  const pos = positionOfPointer(a.source, ['application', 'file'], 'value');
+  return [{ ...pos, code: 'bad-value', message: 'application.file is an ELF file: STM32CubeProgrammer would write its segments where the ELF places them (RAM segments included), not its bytes at application.address', hint: 'give the raw binary (arm-none-eabi-objcopy -O binary app.elf app.bin)' }];
 }
 
 function applicationFits(a: Analysis, manifest: unknown, size: number): RawIssue[] {

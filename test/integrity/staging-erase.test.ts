@@ -4,7 +4,7 @@
  * SFSA, not the file just written. Here a leftover BLE_HCILayer 1.24.0 (same version as the wanted
  * BLE_Stack_full 1.24.0, so the version read-back cannot tell them apart) sits between the application's end and
  * the stack's address, through each real driver: the in-process simulator, the CubeProgrammer driver through the
- * fake STM32_Programmer_CLI, and the bootloader driver over the virtual DFU device.
+ * fake STM32_Programmer_CLI, and the bootloader driver over the virtual DFU device and the virtual UART bootloader.
  *
  * - With `application.end` in the manifest, copro erases the staging area from there to SFSA before writing: the
  *   right image is installed, and the read-back (version, type, install address) proves it.
@@ -32,7 +32,9 @@ const full = () => loadCatalog().images.find((r) => r.kind === 'stack' && r.stac
 /** Where FUS puts a stack (right below FUS at 0x080F4000, 0x4000 lower for a "FUS_v2 only" one). */
 const installedAt = (size: number, fusV2Only: boolean) => 0x080f4000 - Math.ceil(size / 0x1000) * 0x1000 - (fusV2Only ? 0x4000 : 0);
 
-type Driver = 'simulator' | 'cubeprogrammer' | 'bootloader';
+/** `bootloader-uart`: the bootloader driver over the virtual UART bootloader (AN3155) instead of USB DFU. */
+type Driver = 'simulator' | 'cubeprogrammer' | 'bootloader' | 'bootloader-uart';
+const UART_PORT = '/dev/ttyACM0';
 
 function manifest(driver: Driver, appEnd: boolean): string {
   return [
@@ -41,14 +43,19 @@ function manifest(driver: Driver, appEnd: boolean): string {
     'fus: 2.2.0',
     'stack:\n  type: BLE_Stack_full\n  version: 1.24.0',
     'images:\n  release: v1.24.0',
-    `connection:\n  driver: ${driver}\n  port: ${driver === 'bootloader' ? 'usb' : 'usb1'}\n  timeoutSeconds: 10`,
+    driver === 'bootloader-uart'
+      ? `connection:\n  driver: bootloader\n  port: ${UART_PORT}\n  baudrate: 115200\n  timeoutSeconds: 10`
+      : `connection:\n  driver: ${driver}\n  port: ${driver === 'bootloader' ? 'usb' : 'usb1'}\n  timeoutSeconds: 10`,
     'policy:\n  fusUpgrade: allow\n  antiRollback: false',
     appEnd ? `application:\n  end: 0x${APP_END.toString(16).toUpperCase().padStart(8, '0')}` : '',
   ].join('\n');
 }
 
-async function boardWithLeftover(p: Project): Promise<SimBoard> {
-  const b = await putBoard(p.simDir, { fusVersion: '2.2.0', stack: null, application: { sizeBytes: 96 * 1024 } });
+async function boardWithLeftover(p: Project, driver: Driver): Promise<SimBoard> {
+  // Over UART the board's USART1 is wired to a serial port (as a NUCLEO's ST-LINK virtual COM port), and nothing
+  // else: no USB DFU to fall back on, so a run that passes went over the virtual UART bootloader.
+  const uart = driver === 'bootloader-uart' ? { attachments: [{ transport: 'uart' as const, port: UART_PORT, description: 'STLink Virtual COM Port (simulated)', manufacturer: 'STMicroelectronics' }] } : {};
+  const b = await putBoard(p.simDir, { fusVersion: '2.2.0', stack: null, application: { sizeBytes: 96 * 1024 }, ...uart });
   const old = viewImage(makeStandIn(hci()), 'stm32wb5x_BLE_HCILayer_fw.bin');
   const withStale: SimBoard = { ...b, staged: [{ address: STALE_AT, size: old.size, sha256: old.sha256, name: 'leftover', complete: true, image: old.image }] };
   await writeSimulatedBoard(p.simDir, withStale);
@@ -68,11 +75,11 @@ afterEach(async () => {
   for (const p of projects.splice(0)) await p.cleanup();
 });
 
-describe.each<Driver>(['simulator', 'cubeprogrammer', 'bootloader'])('stale image below SFSA, %s driver', (driver) => {
+describe.each<Driver>(['simulator', 'cubeprogrammer', 'bootloader', 'bootloader-uart'])('stale image below SFSA, %s driver', (driver) => {
   it('with application.end: the staging area is erased, the right stack is installed and the read-back proves it', async () => {
     const p = await makeProject('copro-staging-');
     projects.push(p);
-    await boardWithLeftover(p);
+    await boardWithLeftover(p, driver);
     await p.write('copro.yaml', manifest(driver, true));
     const r = await apply(p, driver, ['--json']);
     expect(r.code, r.stdout + r.stderr).toBe(EXIT.OK);
@@ -87,14 +94,14 @@ describe.each<Driver>(['simulator', 'cubeprogrammer', 'bootloader'])('stale imag
     expect(install, r.stdout).toBeDefined();
     // Through the bootloader the running stack's info table gives the type; through CubeProgrammer (and the
     // simulator over USB, which reads as it does) FUS mode does not report it, and copro says so.
-    expect(install!.verified.stack).toMatch(driver === 'bootloader' ? /^BLE_Stack_full 1\.24\.0 \(running\)$/ : /^1\.24\.0 \(type not reported by FUS: expected BLE_Stack_full, running\)$/);
+    expect(install!.verified.stack).toMatch(driver.startsWith('bootloader') ? /^BLE_Stack_full 1\.24\.0 \(running\)$/ : /^1\.24\.0 \(type not reported by FUS: expected BLE_Stack_full, running\)$/);
     expect(install!.verified.stackInstallAddress).toBe(`0x${installedAt(full().size, true).toString(16).toUpperCase().padStart(8, '0')}`);
   }, 60_000);
 
   it('without application.end: FUS installs the leftover, and the step is not verified (install address)', async () => {
     const p = await makeProject('copro-staging-');
     projects.push(p);
-    await boardWithLeftover(p);
+    await boardWithLeftover(p, driver);
     await p.write('copro.yaml', manifest(driver, false));
     const r = await apply(p, driver);
     const text = r.stdout + r.stderr;
@@ -108,7 +115,7 @@ describe.each<Driver>(['simulator', 'cubeprogrammer', 'bootloader'])('stale imag
     expect(text).toContain(`stack.installAddress: expected "${want}", board shows "${got}"`);
     expect(text).toMatch(/give application\.end in the manifest/);
     // The bootloader driver reads the running stack's type as well: that mismatches too.
-    if (driver === 'bootloader') expect(text).toMatch(/stack\.type: expected "BLE_Stack_full", board shows "BLE_HCILayer"/);
+    if (driver.startsWith('bootloader')) expect(text).toMatch(/stack\.type: expected "BLE_Stack_full", board shows "BLE_HCILayer"/);
   }, 60_000);
 });
 

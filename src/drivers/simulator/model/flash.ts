@@ -22,6 +22,9 @@ export function destroyRange(run: Run, start: number, end: number, by: 'fus-oper
   return false;
 }
 
+// fidelity: DFU-ELF-FUS-LOST. Not modelled: after `-w Production.elf` over USB DFU (sector erases failed, a second
+// segment "Not flash Memory"), FUS no longer answered (0x20030030 = 0, FUS_ERROR / FUS_NOT_RUNNING). The mechanism is
+// unknown, so the model neither parses ELF files nor kills FUS here; copro refuses an ELF before any tool sees it.
 export function writeFlash(run: Run, w: FlashWrite, asApplication: boolean): SimOutcome {
   const b = run.b;
   const device = deviceOf(b);
