@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { validatorFor } from '../../src/schemas.js';
 import { makeProject, removeProjects } from '../cli/helpers.js';
 import {
-  buildPage, connectAndPlan, download, FINISHED, haveChromium, launch, loadQuickStart, openPage, QUICK_START, removeDir, serveStatic, waitStatus,
+  buildPage, connectAndPlan, download, dropFile, FINISHED, haveChromium, launch, loadQuickStart, openPage, QUICK_START, removeDir, serveStatic, waitStatus,
 } from './harness.js';
 
 let outDir: string | undefined;
@@ -119,4 +119,20 @@ describe.skipIf(!haveChromium)('the report the page offers is the one the CLI wr
     expect(junitComparable(await download(o.page, '#report-junit', 'page-not-confirmed.junit.xml'))).toEqual(junitComparable(cli.junit));
     await o.close();
   }, 120_000);
+
+  it('a bad manifest: the page reports exactly what `copro plan` prints, at the same lines and columns', async () => {
+    const p = await makeProject();
+    const name = await p.useManifest(QUICK_START, (t) => t.replace('  version: 1.24.0', '  verison: 1.24.0').replace(/^fus: 2\.2\.0$/m, 'fus: two'), 'bad.yaml');
+    const r = await p.copro(['plan', name, '--simulate']);
+    expect(r.exitCode).toBe(4);
+    const cli = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('copro: ')).map((l) => l.trim());
+    expect(cli.filter((l) => /^bad\.yaml:\d+:\d+: /.test(l))).toHaveLength(2);
+    const o = await openPage(browser!, server!.url());
+    await dropFile(o.page, '#manifest-drop', 'bad.yaml', await readFile(path.join(p.dir, name), 'utf8'));
+    await o.page.waitForSelector('#manifest-issues li.bad');
+    const shown = (await o.page.$$eval('#manifest-issues li', (li) => li.map((l) => (l as HTMLElement).innerText))).flatMap((t) => t.split('\n')).map((l) => l.trim()).filter(Boolean);
+    expect(shown).toEqual(cli);
+    expect(await o.page.textContent('#manifest-summary')).toBe('The manifest is invalid; nothing was done.');
+    await o.close();
+  }, 60_000);
 });

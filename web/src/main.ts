@@ -82,7 +82,8 @@ function showIssues(list: HTMLElement, issues: readonly ManifestIssue[]): void {
       const li = el('li', `${i.file.replace(/^\//, '')}:${i.line}:${i.column}: ${i.message}`, 'bad');
       li.dataset.line = String(i.line);
       li.dataset.column = String(i.column);
-      if (i.hint) li.append(el('div', `hint: ${i.hint}`, 'muted'));
+      // Worded as the CLI prints it (src/cli/errors.ts).
+      if (i.hint) li.append(el('div', `remedy: ${i.hint}`, 'muted'));
       return li;
     }),
   );
