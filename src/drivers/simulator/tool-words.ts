@@ -74,7 +74,7 @@ export function toolErrorLines(o: SimOutcome, phase: ToolPhase, s: ToolStyle, ev
     case 'POWER_LOSS':
     case 'TIMEOUT':
     case 'CONNECTION_LOST':
-      // cli-transcripts/28 C: a download cut off ends with the download errors; anything else loses the device.
+      // public CLI log (github STM32CubeWB issue 6, CubeProgrammer 2.4 over USB): a download cut off ends with the download errors; anything else loses the device.
       if (o.error === 'POWER_LOSS' && phase === 'download') return ['Error: failed to download Segment[0]', 'Error: failed to download the File', 'Error: Failed to download image!'];
       return connectionLostLines(s);
     case 'NOT_REACHABLE':
@@ -84,23 +84,23 @@ export function toolErrorLines(o: SimOutcome, phase: ToolPhase, s: ToolStyle, ev
       return ['ST-LINK error (DEV_CONNECT_ERR)', 'Error: No ST-Link detected!'];
     case 'STATE_NOT_RUNNING':
     case 'FUS_BUSY':
-      return ['Error: Could not start service since FUS is not in IDLE state']; // cli-transcripts/03
+      return ['Error: Could not start service since FUS is not in IDLE state']; // public CLI log (ST community, "STM32WBxx FUS seems to be deleted", USB DFU)
     case 'LOCKED_UP':
-      // cli-transcripts/01: the chip locks up during a delete, USB drops, the tool ends without a word.
+      // public CLI log (ST community, custom STM32WB55CC board, FUS 0.5.3, -fwdelete over USB): the chip locks up during a delete, USB drops, the tool ends without a word.
       return phase === 'delete' ? [] : [fusErrorLine('ERR_UNKNOWN', s)];
     case 'UNSUPPORTED':
       if (phase === 'delete') return ['Error: Firmware delete Operation Failure! Please, try again']; // public field report (CubeProgrammer 2.17, FUS 2.x over ST-LINK)
       return [`Error: ${o.message ?? 'not supported'}`]; // the simulator's own limit (RDP level 2), not a chip behaviour
     case 'OUT_OF_FLASH':
-      return ['Operation exceeds memory limits', 'Error: failed to erase memory', ...downloadTail]; // cli-transcripts/05
+      return ['Operation exceeds memory limits', 'Error: failed to erase memory', ...downloadTail]; // public GUI log (github STM32CubeWB issue 41)
     case 'RDP_PROTECTED':
     case 'WRITE_PROTECTED':
     case 'ERASE_FAILED':
       if (phase === 'erase') return [...failedSector, 'Error: failed to erase memory'];
-      return [...failedSector, 'Error: failed to erase memory', ...downloadTail]; // cli-transcripts/05, 19 D, 28 C
+      return [...failedSector, 'Error: failed to erase memory', ...downloadTail]; // public logs: github STM32CubeWB issues 41 and 6; ST community td-p/865533 (CubeProgrammer 2.20)
     case 'OB_REFUSED':
     case 'OB_FAILED':
-      // cli-transcripts/10: the verification names each option byte that did not take.
+      // public GUI log (ST community, "option byte programming failed", STM32WB55RG over SWD): the verification names each option byte that did not take.
       return [
         ...(o.mismatches ?? []).map((m) => `Error: Expected value for Option Byte "${m.name}": 0x${m.expected.toString(16).toUpperCase()}, found: 0x${m.found.toString(16).toUpperCase()}`),
         modern(s) ? 'Error: Option Byte Programming failed Or modified by application after OB_LAUNCH' : 'Error: Option Byte Programming failed',
