@@ -95,7 +95,7 @@ describe('one default simulated board', () => {
     expect((JSON.parse(st.stdout) as { boards: { board: string }[] }).boards.map((b) => b.board)).toEqual(['ABC123']);
     expect((await q.copro(['plan', m2, '--simulate'])).exitCode).toBe(0);
     expect(await q.boards()).toEqual(['ABC123']);
-  });
+  }, 180_000); // seven copro processes: minutes on a loaded machine
 });
 
 /** The board itself, without the simulator's counters and clock (a read counts a connection and takes time). */
