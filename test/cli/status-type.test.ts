@@ -22,4 +22,18 @@ describe('copro status: a stack type FUS does not report', () => {
     expect(bare.exitCode, bare.all).toBe(0);
     expect(bare.stdout).toMatch(/^Stack {6}1\.24\.0 \(type not reported by FUS\), running/m);
   });
+
+  it('a free read that did not reach FUS: the manifest is not judged (not "cannot be applied")', async () => {
+    const p = await makeProject();
+    const m = await p.useManifest(QUICK_START);
+    await p.resetBoard();
+    expect((await p.copro(['apply', m, '--simulate', '--yes'])).exitCode).toBe(0);
+    // The stack runs: a free read cannot see the FUS version, and every rule depends on it.
+    const free = await p.copro(['status', m, '--simulate']);
+    expect(free.exitCode, free.all).toBe(0);
+    expect(free.stdout).toMatch(/^Manifest {3}not judged: The FUS version could not be read.*copro status --full reads it/m);
+    expect(free.stdout).not.toMatch(/cannot be applied/);
+    const full = await p.copro(['status', m, '--simulate', '--full']);
+    expect(full.stdout).toMatch(/^Manifest {3}matches: nothing to do$/m);
+  });
 });

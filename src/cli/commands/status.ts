@@ -92,12 +92,16 @@ export async function statusCommand(manifestFile: string | undefined, opts: Stat
     process.stdout.write(formatState(r.state, s ? wantedType(s.target) : undefined) + '\n');
     if (s) {
       const p = plan({ state: r.state, target: s.target, images: s.images });
+      // A free read that did not reach FUS leaves the plan unknown, not refused: apply reads FUS before it plans.
+      const notRead = p.status === 'refused' && p.refusals.every((x) => x.code === 'STATE_UNKNOWN');
       process.stdout.write(
         p.status === 'up-to-date'
           ? 'Manifest   matches: nothing to do\n'
-          : p.status === 'refused'
-            ? `Manifest   cannot be applied: ${p.refusals.map((x) => `${x.code}: ${x.message}`).join('; ')}\n`
-            : `Manifest   would change: ${p.steps.map((x) => x.title).join(' -> ')} (copro plan for details)\n`,
+          : notRead
+            ? `Manifest   not judged: ${p.refusals.map((x) => x.message).join('; ')} (copro status --full reads it; copro apply reads it before it plans)\n`
+            : p.status === 'refused'
+              ? `Manifest   cannot be applied: ${p.refusals.map((x) => `${x.code}: ${x.message}`).join('; ')}\n`
+              : `Manifest   would change: ${p.steps.map((x) => x.title).join(' -> ')} (copro plan for details)\n`,
       );
     }
   }
