@@ -4,29 +4,15 @@
  * accessible name on every control (Chromium's accessibility tree), and a laptop screen without sideways
  * scrolling. No request may leave the page's origin (harness.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import {
-  board, buildPage, FINISHED, haveChromium, launch, openPage, QUICK_START, quickStartImages, quickStartText, removeDir, serveStatic, shot,
+  board, FINISHED, haveChromium, QUICK_START, quickStartImages, quickStartText, shot,
   status, usbRequests, waitStatus,
+  builtPage,
 } from './harness.js';
 
-let outDir: string | undefined;
-let server: Awaited<ReturnType<typeof serveStatic>> | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  if (!haveChromium) return;
-  outDir = await buildPage();
-  server = await serveStatic(outDir);
-  browser = await launch();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  removeDir(outDir);
-});
+const site = builtPage();
 
 /** Presses Tab until `selector` has the focus (fails if it never gets it: not reachable by keyboard). */
 async function tabTo(page: Page, selector: string): Promise<void> {
@@ -43,7 +29,7 @@ const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.s
 describe.skipIf(!haveChromium)('who can use the page', () => {
   it('index.html?simulate=1&example=nucleo-wb55-ble opens the rehearsal directly, visibly marked as a simulation', async () => {
     // The link exactly as a README or a forum answer gives it: no test hook, the default (10x) clock.
-    const o = await openPage(browser!, server!.url('?simulate=1&example=nucleo-wb55-ble'), { hook: false });
+    const o = await site.open('?simulate=1&example=nucleo-wb55-ble', { hook: false });
     const { page } = o;
     const banner = page.getByRole('note').filter({ hasText: 'SIMULATION' });
     expect(await banner.isVisible()).toBe(true);
@@ -71,7 +57,7 @@ describe.skipIf(!haveChromium)('who can use the page', () => {
   }, 180_000);
 
   it('a browser without WebUSB gets a clear message pointing at the command line; the simulation still works there', async () => {
-    const o = await openPage(browser!, server!.url(), { hook: false, noWebUsb: true });
+    const o = await site.open('', { hook: false, noWebUsb: true });
     const { page } = o;
     expect(await page.evaluate(() => 'usb' in navigator)).toBe(false);
     const alert = page.getByRole('alert');
@@ -96,7 +82,7 @@ describe.skipIf(!haveChromium)('who can use the page', () => {
   }, 180_000);
 
   it('the whole flow with the keyboard alone, on a laptop screen: files, Connect, Apply, confirmation, report', async () => {
-    const o = await openPage(browser!, server!.url(), { viewport: { width: 1366, height: 768 } });
+    const o = await site.open('', { viewport: { width: 1366, height: 768 } });
     const { page } = o;
     const chooser = async (selector: string, files: Parameters<Page['setInputFiles']>[1]) => {
       await tabTo(page, selector);
@@ -140,7 +126,7 @@ describe.skipIf(!haveChromium)('who can use the page', () => {
   }, 180_000);
 
   it('every control has an accessible name; sections, tables, status and dialog are exposed with their roles', async () => {
-    const o = await openPage(browser!, server!.url('?simulate=1&example=nucleo-wb55-ble&speed=1000'), { hook: false });
+    const o = await site.open('?simulate=1&example=nucleo-wb55-ble&speed=1000', { hook: false });
     const { page } = o;
     await page.waitForSelector('#manifest-ok');
     await page.click('#connect');

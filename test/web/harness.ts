@@ -4,7 +4,7 @@
  * Chromium (Debian's `chromium`, driven by playwright-core), and a browser context that lets no request leave
  * the page's origin: every request is recorded, anything off-origin is aborted and fails the test.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -198,4 +198,26 @@ export async function download(page: Page, selector: string, keepAs?: string): P
 
 export function removeDir(dir: string | undefined): void {
   if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A test file's page: built once (each file its own copy, so files run in parallel), served by a static server,
+ * with one Chromium; set up and taken down by the file's beforeAll/afterAll. `open` loads it with a query.
+ */
+export function builtPage(): { open: (query?: string, o?: OpenOptions) => Promise<Opened> } {
+  let outDir: string | undefined;
+  let server: Awaited<ReturnType<typeof serveStatic>> | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    if (!haveChromium) return;
+    outDir = await buildPage();
+    server = await serveStatic(outDir);
+    browser = await launch();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    removeDir(outDir);
+  });
+  return { open: (query = '', o = {}) => openPage(browser!, server!.url(query), o) };
 }

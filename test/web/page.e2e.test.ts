@@ -5,35 +5,20 @@
  * `navigator.usb` by the page's test hook. No request may leave the page's origin (harness.ts). Screenshots of
  * each state go to test-results/web/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import type { Browser } from 'playwright-core';
 import { validatorFor } from '../../src/schemas.js';
 import {
-  applyAndConfirm, board, buildPage, connectAndPlan, devicesHandedOut, download, haveChromium, launch, loadQuickStart, openPage,
-  prompts, quickStartImages, quickStartText, removeDir, serveStatic, shot, usbRequests, type Opened,
+  applyAndConfirm, board, connectAndPlan, devicesHandedOut, download, haveChromium, loadQuickStart,
+  prompts, quickStartImages, quickStartText, shot, usbRequests,
+  builtPage,
 } from './harness.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-let outDir: string | undefined;
-let server: Awaited<ReturnType<typeof serveStatic>> | undefined;
-let browser: Browser | undefined;
+const site = builtPage();
 
-beforeAll(async () => {
-  if (!haveChromium) return;
-  outDir = await buildPage();
-  server = await serveStatic(outDir);
-  browser = await launch();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  removeDir(outDir);
-});
-
-const open = (query = '', o: Parameters<typeof openPage>[2] = {}): Promise<Opened> => openPage(browser!, server!.url(query), o);
+const open = site.open;
 const requests = usbRequests;
 
 describe.skipIf(!haveChromium)('the browser page in headless Chromium, over a virtual DfuSe device behind navigator.usb', () => {

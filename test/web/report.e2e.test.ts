@@ -5,33 +5,19 @@
  * schemas/plan.schema.json) and the JUnit XML must be the same but for times, durations, file paths and the
  * driver's label. The confirmation the page asks is the one the CLI asks, step by step.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { validatorFor } from '../../src/schemas.js';
 import { makeProject, removeProjects } from '../cli/helpers.js';
-import {
-  buildPage, connectAndPlan, download, dropFile, FINISHED, haveChromium, launch, loadQuickStart, openPage, QUICK_START, removeDir, serveStatic, waitStatus,
+import { connectAndPlan, download, dropFile, FINISHED, haveChromium, loadQuickStart, QUICK_START, waitStatus,
+  builtPage,
 } from './harness.js';
 
-let outDir: string | undefined;
-let server: Awaited<ReturnType<typeof serveStatic>> | undefined;
-let browser: Browser | undefined;
+const site = builtPage();
 
-beforeAll(async () => {
-  if (!haveChromium) return;
-  outDir = await buildPage();
-  server = await serveStatic(outDir);
-  browser = await launch();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  removeDir(outDir);
-  await removeProjects();
-});
+afterAll(removeProjects);
 
 type Event = Record<string, unknown> & { type: string };
 const parse = (ndjson: string): Event[] => ndjson.trim().split('\n').map((l) => JSON.parse(l) as Event);
@@ -77,7 +63,7 @@ function valid(events: Event[]): void {
 }
 
 async function pageReady(): Promise<{ page: Page; close: () => Promise<void> }> {
-  const o = await openPage(browser!, server!.url());
+  const o = await site.open();
   await loadQuickStart(o.page);
   expect(await connectAndPlan(o.page)).toMatch(/^Plan ready/);
   return o;
@@ -127,7 +113,7 @@ describe.skipIf(!haveChromium)('the report the page offers is the one the CLI wr
     expect(r.exitCode).toBe(4);
     const cli = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('copro: ')).map((l) => l.trim());
     expect(cli.filter((l) => /^bad\.yaml:\d+:\d+: /.test(l))).toHaveLength(2);
-    const o = await openPage(browser!, server!.url());
+    const o = await site.open();
     await dropFile(o.page, '#manifest-drop', 'bad.yaml', await readFile(path.join(p.dir, name), 'utf8'));
     await o.page.waitForSelector('#manifest-issues li.bad');
     const shown = (await o.page.$$eval('#manifest-issues li', (li) => li.map((l) => (l as HTMLElement).innerText))).flatMap((t) => t.split('\n')).map((l) => l.trim()).filter(Boolean);

@@ -4,29 +4,13 @@
  * by its DFU serial among the devices the browser still grants (navigator.usb.getDevices(), no picker), and
  * opens the picker (requestDevice, which needs the click on Connect) only when the browser no longer lists it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
-  applyAndConfirm, board, buildPage, connectAndPlan, counters, devicesHandedOut, haveChromium, launch, loadQuickStart, openPage, prompts,
-  removeDir, serveStatic, shot, status,
+  applyAndConfirm, board, connectAndPlan, counters, devicesHandedOut, haveChromium, loadQuickStart, prompts, shot, status,
+  builtPage,
 } from './harness.js';
 
-let outDir: string | undefined;
-let server: Awaited<ReturnType<typeof serveStatic>> | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  if (!haveChromium) return;
-  outDir = await buildPage();
-  server = await serveStatic(outDir);
-  browser = await launch();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  removeDir(outDir);
-});
+const site = builtPage();
 
 describe.skipIf(!haveChromium)('re-acquiring the board by serial after every reset', () => {
   it('every reset re-enumerates the device as a new USBDevice object; the page takes each one up without asking', async () => {
@@ -91,4 +75,4 @@ describe.skipIf(!haveChromium)('re-acquiring the board by serial after every res
   }, 120_000);
 });
 
-const open = () => openPage(browser!, server!.url());
+const open = () => site.open();
