@@ -121,7 +121,7 @@ export interface BoardState {
      */
     sha256?: string;
     /**
-     * The SWD FUS operator overwrote 0x08000000..0x08001FFF.
+     * The SWD FUS operator overwrote the start of the application area (0x08000000: 8 KB on CubeProgrammer 2.4 and later, up to 12 KB on older versions; sectors 0-3 on a WB1x).
      */
     clobberedByFusOperator?: boolean;
   };

@@ -144,7 +144,7 @@ export interface CoproManifest {
      */
     antiRollback?: boolean;
     /**
-     * Over SWD, CubeProgrammer's FUS operator overwrites 0x08000000..0x08001FFF. refuse (default, unless application.file is set: reflash) / reflash / accept.
+     * Over SWD, CubeProgrammer's FUS operator overwrites the start of the application area (0x08000000: 8 KB on CubeProgrammer 2.4 and later, up to 12 KB on older versions; sectors 0-3 on a WB1x). refuse (default, unless application.file is set: reflash) / reflash / accept.
      */
     swdApplicationLoss?: 'refuse' | 'reflash' | 'accept';
     /**
