@@ -4,7 +4,7 @@
  */
 import { deviceByKey, sfsaToAddress, type Device } from '../../domain/devices.js';
 import { compareVersions } from '../../domain/version.js';
-import { familyOf, isSafebootSignature } from '../../domain/families.js';
+import { familyOf, isSafebootSignature, swdOperatorFootprint } from '../../domain/families.js';
 import type { SimBoard } from '../../generated/sim-board.js';
 
 export function deviceOf(board: SimBoard): Device {
@@ -71,11 +71,9 @@ export const FUS_OPERATOR_SIZE = 0x2000;
  * old operator's download; one from CubeProgrammer 2.2/2.3 over ST-LINK settles both).
  */
 export function operatorBytesFor(toolVersion: string | undefined): number {
-  if (toolVersion === undefined) return FUS_OPERATOR_SIZE;
-  const [major = 0, minor = 0] = toolVersion.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  return major < 2 || (major === 2 && minor < 4) ? OLD_FUS_OPERATOR_SIZE : FUS_OPERATOR_SIZE;
+  // The same rule copro's messages state (src/domain/families.ts), for a WB5x-size operator.
+  return swdOperatorFootprint(toolVersion)?.bytes ?? FUS_OPERATOR_SIZE;
 }
-export const OLD_FUS_OPERATOR_SIZE = 11_584;
 
 /** The operator of this board's family (file, size, where it leaves the version words): src/domain/families.ts. */
 export function fusOperatorOf(board: SimBoard): { file: string; sizeBytes: number; fusVersionAddress: number; stackVersionAddress: number } {
